@@ -1,0 +1,47 @@
+"""Build a notebook from a percent-format script (developer tool; not needed at run time).
+
+    python tools/py2nb.py nbs/.src/00_cochleagram.py nbs/00_cochleagram.ipynb
+
+Cells start with `# %%` (code), `# %% [markdown]` (markdown: a leading '# ' is stripped from each line),
+optionally followed by `tags=["parameters"]`. The reverse: `python tools/py2nb.py --to-py NB.ipynb OUT.py`.
+"""
+import json, re, sys
+from pathlib import Path
+
+HDR = re.compile(r'^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$')
+
+def _cell(kind, lines, tags):
+    while lines and not lines[-1].strip(): lines.pop()
+    while lines and not lines[0].strip(): lines.pop(0)
+    if kind == 'markdown': lines = [l[2:] if l.startswith('# ') else l.lstrip('#') for l in lines]
+    src = [l + '\n' for l in lines]
+    if src: src[-1] = src[-1][:-1]
+    c = {'cell_type': kind, 'metadata': {'tags': tags} if tags else {}, 'source': src}
+    if kind == 'code': c.update(execution_count=None, outputs=[])
+    return c
+
+def py2nb(text):
+    cells, kind, tags, buf = [], None, None, []
+    for line in text.splitlines():
+        m = HDR.match(line)
+        if m:
+            if kind: cells.append(_cell(kind, buf, tags))
+            kind, tags, buf = ('markdown' if m['md'] else 'code'), (json.loads(m['tags']) if m['tags'] else None), []
+        elif kind: buf.append(line)
+    if kind: cells.append(_cell(kind, buf, tags))
+    return {'cells': cells, 'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
+            'nbformat': 4, 'nbformat_minor': 5}
+
+def nb2py(nb):
+    out = []
+    for c in nb['cells']:
+        tags = c.get('metadata', {}).get('tags')
+        hdr = '# %%' + (' [markdown]' if c['cell_type'] == 'markdown' else '') + (f' tags={json.dumps(tags)}' if tags else '')
+        src = ''.join(c['source']).splitlines()
+        if c['cell_type'] == 'markdown': src = ['# ' + l if l else '#' for l in src]
+        out += [hdr] + src + ['']
+    return '\n'.join(out)
+
+if __name__ == '__main__':
+    if sys.argv[1] == '--to-py': Path(sys.argv[3]).write_text(nb2py(json.loads(Path(sys.argv[2]).read_text())))
+    else: Path(sys.argv[2]).write_text(json.dumps(py2nb(Path(sys.argv[1]).read_text()), indent=1) + '\n')
