@@ -5,7 +5,7 @@
 Cells start with `# %%` (code), `# %% [markdown]` (markdown: a leading '# ' is stripped from each line),
 optionally followed by `tags=["parameters"]`. The reverse: `python tools/py2nb.py --to-py NB.ipynb OUT.py`.
 """
-import json, re, sys
+import hashlib, json, re, sys
 from pathlib import Path
 
 HDR = re.compile(r'^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$')
@@ -29,8 +29,17 @@ def py2nb(text):
             kind, tags, buf = ('markdown' if m['md'] else 'code'), (json.loads(m['tags']) if m['tags'] else None), []
         elif kind: buf.append(line)
     if kind: cells.append(_cell(kind, buf, tags))
+    add_ids(cells)
     return {'cells': cells, 'metadata': {'kernelspec': {'display_name': 'python3', 'language': 'python', 'name': 'python3'}},
             'nbformat': 4, 'nbformat_minor': 5}
+
+def add_ids(cells):
+    "Deterministic cell ids (nbformat 4.5): nbdev_export writes them into topoaudio/*.py, so they must not be random."
+    seen = set()
+    for i, c in enumerate(cells):
+        h = hashlib.sha1(f"{c['cell_type']}:{''.join(c['source'])}".encode()).hexdigest()[:8]
+        while h in seen: h = hashlib.sha1((h + str(i)).encode()).hexdigest()[:8]
+        seen.add(h); c['id'] = h
 
 def nb2py(nb):
     out = []
@@ -43,5 +52,9 @@ def nb2py(nb):
     return '\n'.join(out)
 
 if __name__ == '__main__':
-    if sys.argv[1] == '--to-py': Path(sys.argv[3]).write_text(nb2py(json.loads(Path(sys.argv[2]).read_text())))
+    if sys.argv[1] == '--ids':   # give existing notebooks deterministic ids where they have none
+        for f in sys.argv[2:]:
+            nb = json.loads(Path(f).read_text())
+            if any('id' not in c for c in nb['cells']): add_ids(nb['cells']); Path(f).write_text(json.dumps(nb, indent=1) + '\n')
+    elif sys.argv[1] == '--to-py': Path(sys.argv[3]).write_text(nb2py(json.loads(Path(sys.argv[2]).read_text())))
     else: Path(sys.argv[2]).write_text(json.dumps(py2nb(Path(sys.argv[1]).read_text()), indent=1) + '\n')
