@@ -16,9 +16,10 @@ from .fetch import DataError, background_paths, cache_dir, wsn_words
 SR = 20_000  # sample rate of every training sample (Hz)
 
 # %% auto #0
-__all__ = ['SR', 'ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'BACKGROUND_CLASSES', 'TIMBRES', 'RECIPE_VERSION', 'EspeakError',
-           'espeak', 'speak', 'speaker_grid', 'choose_speakers', 'choose_words', 'synth_music', 'synth_texture',
-           'read_manifest', 'split_manifest', 'WSNMixtures', 'corpus_recipe', 'default_corpus', 'make_datasets']
+__all__ = ['SR', 'ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'FALLBACK_WORDS', 'BACKGROUND_CLASSES', 'TIMBRES', 'RECIPE_VERSION',
+           'EspeakError', 'espeak', 'speak', 'speaker_grid', 'choose_speakers', 'vocabulary', 'choose_words',
+           'synth_music', 'synth_texture', 'read_manifest', 'split_manifest', 'WSNMixtures', 'corpus_recipe',
+           'default_corpus', 'make_datasets']
 
 # %% ../nbs/03_data.ipynb #58f64ab0
 class EspeakError(RuntimeError):
@@ -129,7 +130,7 @@ def speak(text: str, # what to say (UTF-8)
     if status != 0: raise EspeakError(f'espeak-ng failed on {text!r} with voice {name} (status {status}: {payload[:80]!r})')
     return _resample(np.frombuffer(payload, np.int16).astype(np.float32) / 32768, es['sr'], sr or es['sr'])
 
-# %% ../nbs/03_data.ipynb #49f422f7
+# %% ../nbs/03_data.ipynb #9908748a
 ACCENTS = ['en-us', 'en', 'en-gb-scotland', 'en-gb-x-rp', 'en-us-nyc', 'en-029', 'en-gb-x-gbcwmd', 'en-gb-x-gbclan']
 VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4', 'f5', 'klatt4']
 PITCHES = [30, 45, 60, 75]
@@ -161,11 +162,30 @@ def choose_speakers(n: int, # how many speakers
     out['name'] = [f'{r.accent}+{r.variant}/p{r.pitch}/r{r.rate}' for r in out.itertuples()]
     return out
 
+FALLBACK_WORDS = ('__nullSignal__ able about above across after again against almost along also always among animal answer '
+    'around basket because before behind below better between beyond bottle bright broken brother butter camera candle '
+    'careful carry center chance change children circle city clever cloud coffee colour common corner country couple '
+    'cover dinner doctor dollar double dragon during early easy engine enough evening every family farmer father finger '
+    'flower follow forest forward friend garden gentle golden ground happen heavy hello hidden honest hundred island '
+    'kitchen ladder large later letter little market middle minute moment money morning mother motion music nation '
+    'never number ocean office orange paper people pepper picture planet pocket powder purple quiet rabbit river '
+    'rocket saddle second seven silver simple sister summer table thunder tiger timber today travel under valley '
+    'village water window winter yellow').split()
+
+def vocabulary() -> tuple[list[str], str]:
+    "(words, source): the real 794-word WSN list ('wsn'), or offline without it a built-in list ('fallback', warned)."
+    try: return wsn_words(), 'wsn'
+    except DataError as ex:
+        warnings.warn(f'the Word-Speaker-Noise word list is unavailable ({ex}); using a built-in list of '
+                      f'{len(FALLBACK_WORDS) - 1} common English words instead. Set TOPOAUDIO_DATA to a mirror, or '
+                      'connect once, for the real list.')
+        return list(FALLBACK_WORDS), 'fallback'
+
 def choose_words(n: int, # how many word classes (1..793)
                  seed: int = 0,
                 ) -> list[tuple[int, str]]: # (index in the 794-word list, word), sorted by index
     "`n` distinct words of the real Word-Speaker-Noise list (never the null class 0)."
-    words = wsn_words()
+    words, _ = vocabulary()
     if not 1 <= n <= len(words) - 1: raise ValueError(f'n_words must be 1..{len(words) - 1}, not {n}')
     idx = np.sort(np.random.default_rng(seed).choice(np.arange(1, len(words)), n, replace=False))
     return [(int(i), words[i]) for i in idx]
@@ -550,14 +570,15 @@ def _getitem(self, index):
                                              background=torch.from_numpy(l['background'].copy()))
 WSNMixtures.render, WSNMixtures.__getitem__ = _render, _getitem
 
-# %% ../nbs/03_data.ipynb #815baa7e
+# %% ../nbs/03_data.ipynb #98b1e245
 RECIPE_VERSION = 1
 
 def corpus_recipe(n_words=30, n_speakers=12, clips_per_word=24, n_music=60, n_textures=60, background_seconds=3.25, seed=0) -> dict:
     "The JSON-able recipe of a default corpus (its hash names the cache folder)."
     return dict(version=RECIPE_VERSION, n_words=int(n_words), n_speakers=int(n_speakers), clips_per_word=int(clips_per_word),
                 n_music=int(n_music), n_textures=int(n_textures), background_seconds=float(background_seconds), seed=int(seed),
-                accents=ACCENTS, variants=VARIANTS, pitches=PITCHES, rates=RATES, espeak=espeak()['version'], sr=SR)
+                accents=ACCENTS, variants=VARIANTS, pitches=PITCHES, rates=RATES, espeak=espeak()['version'], sr=SR,
+                vocabulary=vocabulary()[1])
 
 def _recipe_hash(recipe): return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -611,7 +632,7 @@ def _build_corpus(recipe, dest: Path, verbose=True):
     finally:
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
-# %% ../nbs/03_data.ipynb #20deb7d4
+# %% ../nbs/03_data.ipynb #22e277cd
 def default_corpus(n_words: int = 30, # word classes, drawn from the real 794-word list
                    n_speakers: int = 12, # espeak speakers (accent × variant × pitch × rate), at most 1,664
                    clips_per_word: int = 24, # utterances of each word (spread over the speakers)
@@ -649,7 +670,7 @@ def default_corpus(n_words: int = 30, # word classes, drawn from the real 794-wo
     sp.attrs = bg.attrs = dict(recipe=recipe, folder=str(d), info=info, background_classes=BACKGROUND_CLASSES)
     if verbose: print(f'default corpus {d.name}: {info["n_clips"]} utterances ({info["n_distinct_waveforms"]} distinct waveforms, '
                       f'{info["speech_seconds"]} s) of {n_words} words by {n_speakers} speakers (of {len(speaker_grid())} possible '
-                      f'espeak speakers × {len(wsn_words()) - 1} words), {len(bg)} backgrounds')
+                      f'espeak speakers × {len(vocabulary()[0]) - 1} words), {len(bg)} backgrounds')
     return sp, bg
 
 # %% ../nbs/03_data.ipynb #1029dc51
