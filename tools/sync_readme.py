@@ -3,7 +3,7 @@
     python tools/sync_readme.py          # rewrite README.md
     python tools/sync_readme.py --check  # exit 1 if README.md is out of date
 
-Markdown cells are copied as they are; code cells become ```python blocks (outputs are dropped); cells whose first
+Markdown cells are copied as they are (image links into `figures/` are pointed at `nbs/figures/`); code cells become ```python blocks (outputs are dropped); cells whose first
 line is a `#|` directive containing `hide` are skipped.
 """
 import json, sys
@@ -17,7 +17,7 @@ def render(nb_path=ROOT/'nbs'/'index.ipynb') -> str:
     for c in nb['cells']:
         src = ''.join(c['source']).strip('\n')
         if not src: continue
-        if c['cell_type'] == 'markdown': parts.append(src)
+        if c['cell_type'] == 'markdown': parts.append(src.replace('](figures/', '](nbs/figures/'))  # README sits one level up
         elif c['cell_type'] == 'code':
             lines = src.splitlines()
             if any(l.startswith('#|') and 'hide' in l for l in lines): continue
