@@ -55,6 +55,6 @@ if __name__ == '__main__':
     if sys.argv[1] == '--ids':   # give existing notebooks deterministic ids where they have none
         for f in sys.argv[2:]:
             nb = json.loads(Path(f).read_text())
-            if any('id' not in c for c in nb['cells']): add_ids(nb['cells']); Path(f).write_text(json.dumps(nb, indent=1) + '\n')
+            if any('id' not in c for c in nb['cells']): add_ids(nb['cells']); Path(f).write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + '\n')
     elif sys.argv[1] == '--to-py': Path(sys.argv[3]).write_text(nb2py(json.loads(Path(sys.argv[2]).read_text())))
-    else: Path(sys.argv[2]).write_text(json.dumps(py2nb(Path(sys.argv[1]).read_text()), indent=1) + '\n')
+    else: Path(sys.argv[2]).write_text(json.dumps(py2nb(Path(sys.argv[1]).read_text()), indent=1, sort_keys=True, ensure_ascii=False) + '\n')
