@@ -12,7 +12,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['ALPHAS', 'gram_eig', 'loo_mse', 'RidgeLOO', 'pearson_r', 'critical_r', 'noise_floor', 'spearman_brown',
            'split_half_reliability', 'random_splits', 'encode', 'split_median', 'layer_curve', 'best_layer',
-           'best_layer_map', 'roi_summary', 'load_nh2015', 'load_b2021', 'synthetic_voxels', 'explained_fraction']
+           'best_layer_map', 'roi_summary', 'load_nh2015', 'load_b2021', 'synthetic_voxels', 'explained_fraction',
+           'network_stages', 'topoloss_only']
 
 # %% ../nbs/07_encoding.ipynb #1ddd3dc7
 ALPHAS = 10.0 ** np.arange(-50, 50)   # Tuckute et al. 2023: 10^k, k = -50 … 49
@@ -423,3 +424,51 @@ def explained_fraction(features: np.ndarray, # (n, p) features
     beta, *_ = np.linalg.lstsq(X, signal, rcond=None)
     res = signal - X @ beta
     return 1 - res.var(0) / signal.var(0)
+
+# %% ../nbs/07_encoding.ipynb #0dd0ec76
+def network_stages(models: dict, # name → backbone (see 02_backbones); all must share one cochleagram front end
+                   waves, # (N, T) waveforms at 20 kHz, e.g. activations.natural_probes()[0]
+                   stages=None, # stage names; default each model's `stages`
+                   batch_size: int = 64,
+                  ) -> tuple[np.ndarray, dict]:
+    "Time-averaged cochleagram (N, F) and `{model: {stage: (N, p) float64}}` from one front-end pass."
+    import torch
+    from topoaudio.activations import stage_features
+    if not models: raise ValueError('give at least one model')
+    first = next(iter(models.values()))
+    fe = {name: getattr(m, 'config', {}).get('frontend') for name, m in models.items()}
+    if len(set(fe.values())) > 1: raise ValueError(f'the models have different front ends {fe}: run them separately')
+    with torch.no_grad(): C = first.cochleagram(torch.as_tensor(np.asarray(waves), dtype=torch.float32))   # (N,1,F,T)
+    shape = tuple(C.shape[1:])
+
+    class _OnCochleagram(torch.nn.Module):      # flattened cochleagrams (N, F·T) in → the backbone's features
+        def __init__(self, net): super().__init__(); self.net = net
+        def forward(self, x): return self.net.features(x.view(-1, *shape))
+
+    out = {}
+    for name, m in models.items():
+        st = list(stages if stages is not None else m.stages)
+        f = stage_features(_OnCochleagram(m), C.flatten(1), ['net.' + s for s in st], batch_size, progress=False)
+        out[name] = {s: f['net.' + s].astype(np.float64) for s in st}
+    return C.mean(-1).flatten(1).double().numpy(), out
+
+# %% ../nbs/07_encoding.ipynb #9767de4c
+def topoloss_only(model, # a backbone with `topo_layers`
+                  steps: int = 30, # Adam steps
+                  lr: float = 1e-2,
+                  tau: float = 1.0,
+                 ):
+    "A copy of `model` whose topographic layers were optimised with TopoLoss alone (a control, not a trained model)."
+    import copy, torch
+    from topoaudio.topoloss import TopoLoss
+    if steps < 0: raise ValueError(f'steps must be >= 0, got {steps}')
+    m = copy.deepcopy(model)
+    topo = TopoLoss(list(m.topo_layers), tau=tau)
+    opt = torch.optim.Adam([m.get_submodule(n).weight for n in m.topo_layers], lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad(); loss = topo(m); loss.backward(); opt.step()
+        losses.append(float(loss.detach()))
+    with torch.no_grad(): losses.append(float(topo(m)))
+    m.topoloss_history = losses                   # before each step, and after the last
+    return m.eval()
