@@ -294,11 +294,13 @@ def plot_sweep_maps(recs, arch=None, layer=None, taus=None, path=None, dpi=80):
         maps[f"τ={r['tau']:g} {L}"] = m[L]
     return plot_maps(maps, path=path, dpi=dpi)
 
-# %% ../nbs/11_sweep.ipynb #f9244904
+# %% ../nbs/11_sweep.ipynb #6356214f
 def markdown_table(df) -> str:
     "A DataFrame (index included) as a Markdown table, without extra dependencies."
     df = df.reset_index()
-    fmt = lambda v: f'{v:.3f}' if isinstance(v, float) else str(v)
+    def fmt(v):
+        if not isinstance(v, float): return str(v)
+        return '—' if np.isnan(v) else f'{v:g}' if v.is_integer() and abs(v) >= 1 or v == 0 else f'{v:.3f}'
     rows = [' | '.join(map(str, df.columns)), ' | '.join('---' for _ in df.columns)]
     rows += [' | '.join(fmt(v) for v in r) for r in df.itertuples(index=False)]
     return '\n'.join(f'| {r} |' for r in rows)
