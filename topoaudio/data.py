@@ -21,14 +21,15 @@ __all__ = ['SR', 'ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'FALLBACK_WORDS', 'B
            'synth_music', 'synth_texture', 'read_manifest', 'split_manifest', 'WSNMixtures', 'corpus_recipe',
            'default_corpus', 'make_datasets']
 
-# %% ../nbs/03_data.ipynb #58f64ab0
+# %% ../nbs/03_data.ipynb #e6a73a3b
 class EspeakError(RuntimeError):
     "libespeak-ng could not be loaded, or a call into it failed."
 
 _LIMITS = {'rate': (80, 450), 'pitch': (0, 100), 'range': (0, 100)}   # documented ranges of speak_lib.h
 
 _HELPER = r'''
-import ctypes as c, json, os, struct, sys
+import ctypes as c, json, os, signal, struct, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)   # a Ctrl-C or a kernel shutdown reaches the parent; the helper ends with its stdin
 lib = c.CDLL(sys.argv[1]); data = sys.argv[2]
 lib.espeak_Initialize.argtypes, lib.espeak_Initialize.restype = [c.c_int, c.c_int, c.c_char_p, c.c_int], c.c_int
 lib.espeak_Info.argtypes, lib.espeak_Info.restype = [c.c_void_p], c.c_char_p
