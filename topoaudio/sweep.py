@@ -138,7 +138,7 @@ def cochleagram_features(model, waves) -> np.ndarray:
     import torch
     with torch.no_grad(): return model.cochleagram(torch.as_tensor(waves)).mean(-1).flatten(1).double().numpy()
 
-# %% ../nbs/11_sweep.ipynb #2ff7e03f
+# %% ../nbs/11_sweep.ipynb #ba59c791
 def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
                   probes: dict | None = None, # from `analysis_probes()`
                   encoding: bool = True, # fit the NH2015 components stage by stage
@@ -146,7 +146,7 @@ def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
                   n_starts: int = 10, # ICA random starts
                   progress: bool = True,
                  ) -> dict:
-    "Topography, encoding and component matching of one model: a dict of DataFrames plus the maps."
+    "Topography, encoding and component matching of one model (the last two need the natural sounds)."
     import pandas as pd
     from topoaudio.topography import layer_maps, topography_summary
     from topoaudio.gradients import layer_gradients
@@ -156,6 +156,7 @@ def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
     model = model.eval()
     maps = layer_maps(model, model.topo_layers, probes, progress=progress)
     out = dict(maps=maps, topography=topography_summary(maps), gradients=layer_gradients(maps).reset_index())
+    if 'natural' not in probes: encoding = components = False   # offline: no natural sounds (warned by the probes)
     if encoding or components:
         waves = probes['natural'][0]
         feats = {'cochleagram': cochleagram_features(model, waves)} | stage_features(model, waves, progress=progress)
@@ -239,16 +240,16 @@ def brain_reference() -> dict:
     from topoaudio.topography import brain_moran
     return {m: float(np.mean([brain_moran(h, k).I for h in ('lh', 'rh')])) for m, k in (('speech', 5), ('music', 6))}
 
-# %% ../nbs/11_sweep.ipynb #85d0c6c5
-def _by_tau(recs, arch=None):
-    recs = [r for r in recs if 'analysis' in r and (arch is None or r['arch'] == arch)]
+# %% ../nbs/11_sweep.ipynb #412a2b36
+def _by_tau(recs, arch=None, key='topography'):
+    recs = [r for r in recs if key in r.get('analysis', {}) and (arch is None or r['arch'] == arch)]
     return sorted(recs, key=lambda r: (r['tau'], r['seed']))
 
 def plot_encoding(recs, arch=None, components=('speech', 'music'), path=None, dpi=80):
     "Fig. 2B analog: median r² of NH2015 components vs model stage, one line per τ."
     import matplotlib.pyplot as plt, pandas as pd
     fig, axs = plt.subplots(1, len(components), figsize=(4 * len(components), 3), squeeze=False)
-    for r in _by_tau(recs, arch):
+    for r in _by_tau(recs, arch, 'encoding'):
         e = pd.DataFrame(r['analysis']['encoding'])
         for ax, c in zip(axs[0], components): ax.plot(e.stage, e[c], '.-', label=f"τ={r['tau']:g} s{r['seed']}")
     for ax, c in zip(axs[0], components):
@@ -261,7 +262,7 @@ def plot_component_match(recs, arch=None, path=None, dpi=80):
     "Fig. 5 analog: correlation of the best-matching model component with the brain's speech and music components."
     import matplotlib.pyplot as plt, pandas as pd
     fig, axs = plt.subplots(1, 2, figsize=(8, 3))
-    for r in _by_tau(recs, arch):
+    for r in _by_tau(recs, arch, 'components'):
         c = pd.DataFrame(r['analysis']['components'])
         for ax, t in zip(axs, ('speech', 'music')): ax.plot(c.stage, c[t], '.-', label=f"τ={r['tau']:g} s{r['seed']}")
     for ax, t in zip(axs, ('speech', 'music')):
@@ -294,11 +295,12 @@ def plot_sweep_maps(recs, arch=None, layer=None, taus=None, path=None, dpi=80):
         maps[f"τ={r['tau']:g} {L}"] = m[L]
     return plot_maps(maps, path=path, dpi=dpi)
 
-# %% ../nbs/11_sweep.ipynb #6356214f
+# %% ../nbs/11_sweep.ipynb #ab094c25
 def markdown_table(df) -> str:
     "A DataFrame (index included) as a Markdown table, without extra dependencies."
     df = df.reset_index()
     def fmt(v):
+        if v is None: return '—'
         if not isinstance(v, float): return str(v)
         return '—' if np.isnan(v) else f'{v:g}' if v.is_integer() and abs(v) >= 1 or v == 0 else f'{v:.3f}'
     rows = [' | '.join(map(str, df.columns)), ' | '.join('---' for _ in df.columns)]

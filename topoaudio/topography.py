@@ -213,26 +213,35 @@ def smoothness(x, positions, **kw) -> float:
     if c[0] == 0: return np.nan if c.max() == 0 else np.inf
     return float((c.max() - c[0]) / c[0])
 
-# %% ../nbs/09_topography.ipynb #e989bd45
+# %% ../nbs/09_topography.ipynb #d2c7573f
 MAPS = ('tonotopy', 'am', 'speech', 'music')
 
 def default_probes(n_tones: int = 40, n_rates: int = 15) -> dict:
     "The three probe sets: `{'tones': (waves, Hz), 'am': (waves, Hz), 'natural': (waves, categories)}`."
-    return dict(tones=tone_probes(n=n_tones), am=am_probes(n=n_rates), natural=natural_probes())
+    from topoaudio.fetch import DataError
+    probes = dict(tones=tone_probes(n=n_tones), am=am_probes(n=n_rates))
+    try: probes['natural'] = natural_probes()
+    except DataError as e:   # offline without a mirror: tonotopy and AM maps only
+        warnings.warn(f'the 165 natural sounds are unavailable ({e}); speech and music maps are skipped. '
+                      'Set TOPOAUDIO_DATA to a mirror, or connect once, to include them.')
+    return probes
 
 def layer_maps(model, # any module taking (B, T) waveforms at 20 kHz
                layers, # layer name or names (e.g. `model.topo_layers`)
-               probes: dict | None = None, # from `default_probes()`
+               probes: dict | None = None, # from `default_probes()`; without 'natural' no speech/music maps
                batch_size: int = 16, progress: bool = True,
               ) -> dict[str, dict[str, np.ndarray]]:
     "`{layer: {'tonotopy', 'am', 'speech', 'music': (n_units,) map}}` (log₂ Hz for preferences, t for selectivity)."
     layers = [layers] if isinstance(layers, str) else list(layers)
     get_layers(model, layers)
     probes = default_probes() if probes is None else probes
-    rt, ra, rn = (record(model, probes[k][0], layers, unit_mean, batch_size, progress) for k in ('tones', 'am', 'natural'))
-    cats = probes['natural'][1]
-    return {L: dict(tonotopy=best_frequency(rt[L], probes['tones'][1]), am=best_am_rate(ra[L], probes['am'][1]),
-                    speech=speech_selectivity(rn[L], cats), music=music_selectivity(rn[L], cats)) for L in layers}
+    r = {k: record(model, probes[k][0], layers, unit_mean, batch_size, progress) for k in ('tones', 'am', 'natural') if k in probes}
+    out = {L: dict(tonotopy=best_frequency(r['tones'][L], probes['tones'][1]), am=best_am_rate(r['am'][L], probes['am'][1]))
+           for L in layers}
+    if 'natural' in r:
+        cats = probes['natural'][1]
+        for L in layers: out[L].update(speech=speech_selectivity(r['natural'][L], cats), music=music_selectivity(r['natural'][L], cats))
+    return out
 
 def map_metrics(m, # (n_units,) map, NaN = no preference
                 shape=None, # sheet shape; default `sheet_shape(n_units)`
