@@ -11,8 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['run_name', 'Run', 'plan', 'read_status', 'set_status', 'default_notebook', 'execute_run', 'run_sweep',
-           'analysis_probes', 'cochleagram_features', 'analyse_model', 'analyse_run', 'load_maps', 'collect', 'table1',
-           'table2', 'brain_reference', 'plot_encoding', 'plot_component_match', 'plot_angles', 'plot_sweep_maps',
+           'analysis_probes', 'analyse_model', 'analyse_run', 'load_maps', 'collect', 'table1', 'table2',
+           'brain_reference', 'plot_encoding', 'plot_component_match', 'plot_angles', 'plot_sweep_maps',
            'markdown_table', 'report', 'sweep', 'cli']
 
 # %% ../nbs/11_sweep.ipynb #9ec1b5f5
@@ -125,7 +125,7 @@ def _toy_notebook(path, fail_tau=None):
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
     nbf.write(nb, path); return Path(path)
 
-# %% ../nbs/11_sweep.ipynb #f3dccdf4
+# %% ../nbs/11_sweep.ipynb #7575a749
 import numpy as np
 
 def analysis_probes(n_tones: int = 40, n_rates: int = 15) -> dict:
@@ -133,12 +133,7 @@ def analysis_probes(n_tones: int = 40, n_rates: int = 15) -> dict:
     from topoaudio.topography import default_probes
     return default_probes(n_tones, n_rates)
 
-def cochleagram_features(model, waves) -> np.ndarray:
-    "The time-averaged cochleagram of each sound under the model's own front end: (N, F) — the encoding baseline."
-    import torch
-    with torch.no_grad(): return model.cochleagram(torch.as_tensor(waves)).mean(-1).flatten(1).double().numpy()
-
-# %% ../nbs/11_sweep.ipynb #ba59c791
+# %% ../nbs/11_sweep.ipynb #520a1e25
 def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
                   probes: dict | None = None, # from `analysis_probes()`
                   encoding: bool = True, # fit the NH2015 components stage by stage
@@ -150,7 +145,7 @@ def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
     import pandas as pd
     from topoaudio.topography import layer_maps, topography_summary
     from topoaudio.gradients import layer_gradients
-    from topoaudio.activations import stage_features
+    from topoaudio.encoding import network_stages
     from topoaudio.fetch import nh2015_components
     probes = analysis_probes() if probes is None else probes
     model = model.eval()
@@ -159,7 +154,8 @@ def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
     if 'natural' not in probes: encoding = components = False   # offline: no natural sounds (warned by the probes)
     if encoding or components:
         waves = probes['natural'][0]
-        feats = {'cochleagram': cochleagram_features(model, waves)} | stage_features(model, waves, progress=progress)
+        coch, st = network_stages({'model': model}, waves)          # one front-end pass for the baseline and all stages
+        feats = {'cochleagram': coch} | st['model']
         comp = nh2015_components()
     if encoding:
         from topoaudio.encoding import encode
