@@ -1,6 +1,8 @@
-"""Build a notebook from a percent-format script (developer tool; not needed at run time).
+"""Start a NEW notebook from a percent-format draft (developer tool; not needed at run time).
 
-    python tools/py2nb.py nbs/.src/00_cochleagram.py nbs/00_cochleagram.ipynb
+    python tools/py2nb.py /tmp/draft.py nbs/17_new.ipynb
+
+One way, once: committed notebooks are the source and are edited as notebooks; this tool refuses to overwrite one.
 
 Cells start with `# %%` (code), `# %% [markdown]` (markdown: a leading '# ' is stripped from each line),
 optionally followed by `tags=["parameters"]`. The reverse: `python tools/py2nb.py --to-py NB.ipynb OUT.py`.
@@ -57,4 +59,9 @@ if __name__ == '__main__':
             nb = json.loads(Path(f).read_text())
             if any('id' not in c for c in nb['cells']): add_ids(nb['cells']); Path(f).write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + '\n')
     elif sys.argv[1] == '--to-py': Path(sys.argv[3]).write_text(nb2py(json.loads(Path(sys.argv[2]).read_text())))
-    else: Path(sys.argv[2]).write_text(json.dumps(py2nb(Path(sys.argv[1]).read_text()), indent=1, sort_keys=True, ensure_ascii=False) + '\n')
+    else:
+        import subprocess
+        out = Path(sys.argv[2])
+        tracked = out.exists() and subprocess.run(['git', 'ls-files', '--error-unmatch', str(out)], capture_output=True).returncode == 0
+        if tracked: sys.exit(f'{out} is a committed notebook: edit it as a notebook; py2nb only starts new ones')
+        out.write_text(json.dumps(py2nb(Path(sys.argv[1]).read_text()), indent=1, sort_keys=True, ensure_ascii=False) + '\n')
