@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_fetch.ipynb #b2ae0b34
 from __future__ import annotations
-import csv, hashlib, importlib, io, json, os, pickle, re, shutil, tempfile, urllib.parse, urllib.request, warnings
+import csv, hashlib, importlib, importlib.util, io, json, os, pickle, re, shutil, tempfile, urllib.parse, urllib.request, warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
