@@ -210,6 +210,7 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
            n_splits: int = 10, # random splits when `splits` is None and n_sounds != 165
            seed: int = 0, # for those random splits
            floors: tuple | None = None, # (rv floor, r̂v floor); default noise_floor(n_train), noise_floor(n_test)
+           unreliable: str = 'floor', # voxels with rv below its floor: 'floor' (released code) or 'exclude' (paper's text)
           ) -> dict:
     "Voxelwise ridge encoding with LOO alphas, test r → r² and (with repetitions) noise-corrected r², per split."
     X = _as_2d(features, 'features')
@@ -218,6 +219,7 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
     if len(Y) != len(X): raise ValueError(f'features have {len(X)} sounds, responses {len(Y)}')
     if not np.isfinite(Y).all(): raise ValueError('responses contain NaN or Inf (drop voxels with missing repetitions)')
     reps = Y.ndim == 3
+    if unreliable not in ('floor', 'exclude'): raise ValueError(f"unreliable must be 'floor' or 'exclude', not {unreliable!r}")
     if reps and Y.shape[2] < 2: raise ValueError('noise correction needs >= 2 repetitions; pass (n_sounds, V) instead')
     if splits is None:
         if len(X) == 165:
@@ -229,7 +231,7 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
     Ym = Y.mean(2) if reps else Y
     T = np.concatenate([Ym] + [Y[..., k] for k in range(Y.shape[2])], 1) if reps else Ym
     out = {k: np.full((S, V), np.nan) for k in ['r_raw', 'r', 'r2', 'alpha']}
-    if reps: out.update({k: np.full((S, V), np.nan) for k in ['rv', 'rv_hat', 'r2c']})
+    if reps: out.update({k: np.full((S, V), np.nan) for k in ['rv', 'rv_hat', 'r2c']} | {'excluded': np.zeros((S, V), bool)})
     for s in range(S):
         tr, te = train[:, s], test[:, s]
         m = RidgeLOO(alphas).fit(X[tr], T[tr])
@@ -239,11 +241,16 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
         out['r2'][s], out['alpha'][s] = r ** 2, m.alpha_[:V]
         if reps:
             f1, f2 = floors or (noise_floor(int(tr.sum())), noise_floor(int(te.sum())))
-            out['rv'][s] = split_half_reliability(Y[tr], f1)
+            rv = split_half_reliability(Y[tr])
+            out['excluded'][s] = low = rv < f1 if unreliable == 'exclude' else np.zeros(V, bool)
+            out['rv'][s] = np.where(low, np.nan, np.fmax(rv, f1))
             out['rv_hat'][s] = split_half_reliability(P[:, V:].reshape(len(P), -1, V).transpose(0, 2, 1), f2)
             out['r2c'][s] = r ** 2 / (out['rv'][s] * out['rv_hat'][s])
     out['r2_median'] = np.median(out['r2'], 0)
-    if reps: out['r2c_median'] = np.minimum(np.median(out['r2c'], 0), 1.0)
+    if reps:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', RuntimeWarning)                   # all splits excluded -> NaN
+            out['r2c_median'] = np.minimum(np.nanmedian(out['r2c'], 0), 1.0)
     out['train'], out['test'] = train, test
     return out
 

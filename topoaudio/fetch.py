@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_fetch.ipynb #b2ae0b34
 from __future__ import annotations
-import csv, hashlib, json, os, shutil, tempfile, urllib.request, warnings
+import csv, hashlib, importlib, importlib.util, io, json, os, pickle, re, shutil, tempfile, urllib.parse, urllib.request, warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,29 +12,41 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['NATSOUND_CATEGORIES', 'Entry', 'registry', 'DataError', 'mirror_dir', 'cache_dir', 'sha256_file', 'fetch',
-           'fetch_all', 'natsound_table', 'nh2015_components', 'component_map', 'voxel_meta', 'nh2015_splits',
-           'background_paths', 'wsn_words', 'cochleagram_reference']
+__all__ = ['GITHUB_RAW', 'DERIVATIONS', 'NATSOUND_CATEGORIES', 'Entry', 'registry', 'DataError', 'ChecksumError', 'mirror_dir',
+           'cache_dir', 'public_url', 'sha256_file', 'safe_unpickle', 'fetch', 'fetch_all', 'natsound_table',
+           'nh2015_components', 'component_map', 'voxel_meta', 'nh2015_splits', 'background_paths', 'wsn_words',
+           'cochleagram_reference', 'check', 'cli']
 
 # %% ../nbs/00a_fetch.ipynb #b71e0f78
 @dataclass(frozen=True)
 class Entry:
-    "One public data file: relative `key`, public `url` ('' = mirror-only), `sha256`, `size` in bytes."
+    "One data file: relative `key`, public `url`, `sha256`, `size` in bytes; or a table rebuilt from `source` by `derive`."
     key: str
-    url: str
+    url: str # public URL ('' for derived and mirror-only entries)
     sha256: str
     size: int
+    source: str = '' # key of the registered public file a derived table is rebuilt from
+    derive: str = '' # name of the derivation in `DERIVATIONS`, or 'mirror-only' (test references)
+
+    @property
+    def kind(self) -> str:
+        "'download' (public URL), 'derived' (rebuilt from a public source file) or 'mirror-only'."
+        return 'mirror-only' if self.derive == 'mirror-only' else 'derived' if self.derive else 'download'
 
 @lru_cache(None)
 def registry() -> dict[str, Entry]:
     "All data files the package knows, keyed by their path relative to the data root."
     from importlib.resources import files
     with open(files('topoaudio')/'registry.csv', newline='') as f:
-        return {r['key']: Entry(r['key'], r['url'], r['sha256'], int(r['size'])) for r in csv.DictReader(f)}
+        return {r['key']: Entry(r['key'], r['url'], r['sha256'], int(r['size']), r.get('source') or '', r.get('derive') or '')
+                for r in csv.DictReader(f)}
 
 # %% ../nbs/00a_fetch.ipynb #d5c5de54
 class DataError(RuntimeError):
-    "A data file is missing, cannot be fetched, or fails its checksum."
+    "A data file is unavailable: not in the mirror or the cache, and it cannot be downloaded (e.g. offline)."
+
+class ChecksumError(ValueError):
+    "A data file exists but is not the registered file (corrupted or another version): never a reason to fall back."
 
 def mirror_dir() -> Path | None:
     "The local mirror named by `TOPOAUDIO_DATA`, if set."
@@ -44,6 +56,14 @@ def mirror_dir() -> Path | None:
 def cache_dir() -> Path:
     "Where downloads (and other cached artefacts) go: `TOPOAUDIO_CACHE`, default `~/.cache/topoaudio`."
     return Path(os.environ.get('TOPOAUDIO_CACHE', '~/.cache/topoaudio')).expanduser()
+
+GITHUB_RAW = 'https://raw.githubusercontent.com/'
+
+def public_url(e: Entry) -> str:
+    "`e.url`, with the GitHub prefix replaced by `TOPOAUDIO_URL_BASE` if set (a local or proxied copy of that layout)."
+    base = os.environ.get('TOPOAUDIO_URL_BASE')
+    if base and e.url.startswith(GITHUB_RAW): return base.rstrip('/') + '/' + e.url[len(GITHUB_RAW):]
+    return e.url
 
 def sha256_file(path) -> str:
     "Hex sha256 of a file, read in 1 MiB blocks."
@@ -62,42 +82,118 @@ def _check(path: Path, e: Entry) -> bool:
     if sig not in _verified: _verified[sig] = st.st_size == e.size and sha256_file(path) == e.sha256
     return _verified[sig]
 
-def _download(e: Entry, dest: Path, timeout=60):
-    "Download `e.url` to `dest` atomically (temporary file, verify, rename)."
+def _write_atomic(dest: Path, write):
+    "Call `write(f)` on a temporary file beside `dest`, then rename it to `dest` (nothing is left behind on error)."
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix='.part')
     try:
-        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(e.url, timeout=timeout) as r: shutil.copyfileobj(r, f)
-        if sha256_file(tmp) != e.sha256: raise DataError(f'{e.key}: downloaded file from {e.url} fails its sha256 check')
+        with os.fdopen(fd, 'wb') as f: write(f)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
+def _download(e: Entry, dest: Path, timeout=60):
+    "Download `e.url` to `dest` atomically, verifying its sha256 before the rename."
+    url = public_url(e)
+    def write(f):
+        h = hashlib.sha256()
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            for b in iter(lambda: r.read(1 << 20), b''): h.update(b); f.write(b)
+        if h.hexdigest() != e.sha256: raise ChecksumError(f'{e.key}: the file downloaded from {url} fails its sha256 check')
+    _write_atomic(dest, write)
+
+# %% ../nbs/00a_fetch.ipynb #8c7dd9d8
+_NUMPY_GLOBALS = {('numpy', 'dtype'), ('numpy', 'ndarray')} | {
+    (f'numpy.{m}.multiarray', f) for m in ('core', '_core') for f in ('scalar', '_reconstruct')}
+
+class _NumpyUnpickler(pickle.Unpickler):
+    "Unpickler that resolves only numpy's array, dtype and scalar constructors."
+    def find_class(self, module, name):
+        if (module, name) not in _NUMPY_GLOBALS:
+            raise pickle.UnpicklingError(f'refusing to load {module}.{name}: only numpy arrays, dtypes and scalars are allowed')
+        if module == 'numpy': return getattr(np, name)
+        mod = 'numpy._core.multiarray' if importlib.util.find_spec('numpy._core') else 'numpy.core.multiarray'
+        return getattr(importlib.import_module(mod), name)
+
+def safe_unpickle(data: bytes, # the pickle's bytes (e.g. a downloaded file)
+                 ):
+    "Load a pickle of plain containers, strings, numbers and numpy arrays/scalars; refuse any other global."
+    return _NumpyUnpickler(io.BytesIO(data)).load()
+
+# %% ../nbs/00a_fetch.ipynb #ecc27a83
+def _wsn_words_json(src: Path) -> bytes:
+    "words.json: cochdnn's `word_idx_to_word` (794 entries, index 0 = '__nullSignal__') as a JSON list."
+    d = safe_unpickle(Path(src).read_bytes())
+    i2w = {int(i): str(w) for i, w in d['word_idx_to_word'].items()}
+    words = [i2w[i] for i in range(len(i2w))]
+    if {str(w): int(i) for w, i in d['word_to_idx'].items()} != {w: i for i, w in enumerate(words)}:
+        raise ValueError(f'{src}: word_to_idx and word_idx_to_word disagree')
+    return json.dumps(words, indent=0).encode()
+
+def _regression_result(src: Path) -> dict:
+    "One regression result file of model_metamers_pytorch (run_regressions_all_voxels_om_natsounddata.py)."
+    d = safe_unpickle(Path(src).read_bytes())
+    if miss := {'voxel_meta', 'roi_masks', 'all_train_idxs', 'all_test_idxs'} - set(d):
+        raise ValueError(f'{src} lacks {sorted(miss)}: not a model_metamers_pytorch regression result file')
+    return d
+
+def _nh2015_voxel_meta_csv(src: Path) -> bytes:
+    "voxel_meta.csv: the 7,694 voxels (3 repetitions) with subject, hemisphere, flat-map x/y, voxel id and 4 ROI flags."
+    import pandas as pd
+    d = _regression_result(src); vm, roi = d['voxel_meta'], d['roi_masks']
+    df = pd.DataFrame(dict(voxel_index=np.arange(len(vm)), subj_idx=vm['subj_idx'], hemi=np.char.decode(vm['hemi']),
+                           x_flat_mm=vm['x_ras'], y_flat_mm=vm['y_ras'], voxel_id=vm['voxel_id'], n_reps=vm['n_reps'].astype(int)))
+    for j, name in enumerate(roi['mask_names']): df[f'roi_{name}'] = roi['masks'][:, j].astype(int)
+    return df.to_csv(index=False, lineterminator='\n').encode()
+
+def _nh2015_splits_npz(src: Path) -> bytes:
+    "splits_seed3882.npz: the released 10 train/test splits (165, 10) as bool arrays `train`, `test`."
+    d = _regression_result(src)
+    tr, te = np.asarray(d['all_train_idxs']), np.asarray(d['all_test_idxs'])
+    if not (np.isin(tr, (0, 1)).all() and np.isin(te, (0, 1)).all()): raise ValueError(f'{src}: split indicators are not 0/1')
+    buf = io.BytesIO(); np.savez_compressed(buf, train=tr.astype(bool), test=te.astype(bool))
+    return buf.getvalue()
+
+DERIVATIONS = {'wsn_words_json': _wsn_words_json, 'nh2015_voxel_meta_csv': _nh2015_voxel_meta_csv,
+               'nh2015_splits_npz': _nh2015_splits_npz}
+
 # %% ../nbs/00a_fetch.ipynb #5c5d4b88
+def _derive(e: Entry, src: Path, dest: Path):
+    "Rebuild the derived table `e` from its verified source file; write it to `dest` only if its sha256 matches."
+    data = DERIVATIONS[e.derive](src)
+    if hashlib.sha256(data).hexdigest() != e.sha256:
+        raise ChecksumError(f'{e.key} rebuilt from {e.source} by {e.derive} fails its sha256 check ({len(data)} bytes, '
+                            f'{e.size} expected): a different numpy/pandas/zlib output? Use a mirror holding the file.')
+    _write_atomic(dest, lambda f: f.write(data))
+
 def fetch(key: str, # path relative to the data root, e.g. 'nh2015/components.mat'
           download: bool = True, # try the public URL when neither mirror nor cache has the file
          ) -> Path:
-    "Local path of the verified data file `key`: from the mirror, the cache, or downloaded once."
+    "Local path of the verified data file `key`: from the mirror, the cache, or downloaded (or rebuilt) once."
     e = registry().get(key)
     if e is None: raise KeyError(f'{key!r} is not a registered data file; see topoaudio/registry.csv')
     m = mirror_dir()
     if m is not None and (m/key).exists():
         if _check(m/key, e): return m/key
-        raise DataError(f'{m/key} fails its sha256 check (expected {e.sha256[:12]}…, {e.size} bytes): the mirror copy '
-                        f'is corrupted or a different version. Replace it from {e.url or "the original mirror"}.')
+        raise ChecksumError(f'{m/key} fails its sha256 check (expected {e.sha256[:12]}…, {e.size} bytes): the mirror '
+                            f'copy is corrupted or a different version. Replace or remove it (see topoaudio-fetch --check).')
     c = cache_dir()/key
     if c.exists():
         if _check(c, e): return c
         warnings.warn(f'cached {c} fails its sha256 check; fetching it again'); c.unlink()
     where = f'the mirror {m}' if m else 'no mirror (TOPOAUDIO_DATA is not set)'
-    if not e.url:
-        raise DataError(f'{key} is a derived file with no public URL and is missing from {where}. '
-                        'Set TOPOAUDIO_DATA to a directory that holds it (see the data section of the docs).')
+    if e.kind == 'mirror-only':
+        raise DataError(f'{key} is a test reference kept only in the data mirror, and is missing from {where}. '
+                        'Set TOPOAUDIO_DATA to a directory that holds it.')
     if not download: raise DataError(f'{key} is not in {where} nor in the cache {cache_dir()}, and download=False.')
+    if e.kind == 'derived':
+        try: src = fetch(e.source, download)
+        except DataError as ex: raise DataError(f'{key} is rebuilt from {e.source}, which is unavailable: {ex}') from ex
+        _derive(e, src, c); return c
     try: _download(e, c)
-    except DataError: raise
+    except ChecksumError: raise
     except Exception as ex:
-        raise DataError(f'{key} is not in {where} nor in the cache {cache_dir()}, and downloading {e.url} failed '
+        raise DataError(f'{key} is not in {where} nor in the cache {cache_dir()}, and downloading {public_url(e)} failed '
                         f'({type(ex).__name__}: {ex}). Connect to the network once, or set TOPOAUDIO_DATA to a mirror '
                         'holding the file at that relative path.') from ex
     return c
@@ -105,9 +201,9 @@ def fetch(key: str, # path relative to the data root, e.g. 'nh2015/components.ma
 # %% ../nbs/00a_fetch.ipynb #70fffdb6
 def fetch_all(prefix: str = '', # fetch every registered file whose key starts with this
              ) -> list[Path]:
-    "Fetch (and verify) a group of files, with a progress bar."
+    "Fetch (and verify) a group of files, with a progress bar. Source files of derived tables only if `prefix` asks."
     from tqdm.auto import tqdm
-    keys = sorted(k for k in registry() if k.startswith(prefix))
+    keys = sorted(k for k in registry() if k.startswith(prefix) and (prefix.startswith('sources/') or not k.startswith('sources/')))
     if not keys: raise KeyError(f'no registered data file starts with {prefix!r}')
     return [fetch(k) for k in tqdm(keys, desc=f'fetch {prefix or "all"}', disable=len(keys) < 20)]
 
@@ -159,7 +255,7 @@ def voxel_meta():
     return pd.read_csv(fetch('nh2015/voxel_meta.csv'))
 
 def nh2015_splits() -> tuple[np.ndarray, np.ndarray]:
-    "The released 83/82 train/test splits: two bool arrays (165, 10), rows in ascending stim ID."
+    "The released 83/82 train/test splits: two bool arrays (165, 10); rows in ascending stim ID (see the evidence below)."
     d = np.load(fetch('nh2015/splits_seed3882.npz'))
     return d['train'], d['test']
 
@@ -175,3 +271,74 @@ def wsn_words() -> list[str]:
 def cochleagram_reference() -> dict:
     "Reference cochleagrams ('cochleagram_1', float32) of 3 natural sounds and a 1 kHz tone."
     return dict(np.load(fetch('reference/cochleagram_cfg1_reference.npz')))
+
+# %% ../nbs/00a_fetch.ipynb #4662fa0d
+def _problems(e: Entry, reg: dict) -> list[str]:
+    "Structural problems of one registry entry (empty if none)."
+    p = []
+    if not e.key or e.key.startswith('/') or '..' in e.key.split('/') or '\\' in e.key: p.append('unsafe key')
+    if not re.fullmatch('[0-9a-f]{64}', e.sha256): p.append('sha256 is not 64 hex digits')
+    if e.size <= 0: p.append('size must be > 0')
+    if bool(e.url) == bool(e.derive): p.append('needs exactly one of a url and a derivation')
+    if e.url and urllib.parse.urlparse(e.url).scheme not in ('https', 'file'): p.append('url must be https:// or file://')
+    if e.kind == 'derived':
+        if e.derive not in DERIVATIONS: p.append(f'unknown derivation {e.derive!r}')
+        s = reg.get(e.source)
+        if s is None or not s.url: p.append(f'source {e.source!r} is not a registered file with a public url')
+    elif e.source: p.append('a source without a derivation')
+    return p
+
+def _remote_size(url: str, timeout: float) -> int | None:
+    "Size in bytes the server reports for `url` (HEAD request; file:// URLs work too)."
+    with urllib.request.urlopen(urllib.request.Request(url, method='HEAD'), timeout=timeout) as r:
+        n = r.headers.get('Content-Length')
+    return None if n is None else int(n)
+
+# %% ../nbs/00a_fetch.ipynb #cff73be4
+def _online(e: Entry, timeout: float) -> str:
+    "'ok', or what is wrong with the public URL of `e`."
+    if e.kind != 'download': return f'via {e.source}' if e.kind == 'derived' else 'mirror-only'
+    try: n = _remote_size(public_url(e), timeout)
+    except Exception as ex: return f'{type(ex).__name__}: {ex}'[:80]
+    return 'ok' if n == e.size else f'size {n} != {e.size}'
+
+def check(online: bool = False, # also ask every public URL for its size (needs a network)
+          prefix: str = '', # only entries whose key starts with this
+          timeout: float = 30, # seconds per request
+          workers: int = 8, # parallel requests
+          show_all: bool = False, # print every row (default: a summary per kind and the problem rows)
+          verbose: bool = True, # print the table
+         ):
+    "Check the registry's entries (structure; online: URL answers and size). DataFrame: key, kind, origin, size, structure, online, ok."
+    import pandas as pd
+    from concurrent.futures import ThreadPoolExecutor
+    reg = registry(); es = [e for k, e in sorted(reg.items()) if k.startswith(prefix)]
+    if not es: raise KeyError(f'no registered data file starts with {prefix!r}')
+    with ThreadPoolExecutor(workers) as ex: net = list(ex.map(lambda e: _online(e, timeout), es)) if online else [''] * len(es)
+    t = pd.DataFrame(dict(key=[e.key for e in es], kind=[e.kind for e in es], origin=[e.url or e.source or e.derive for e in es],
+                          size=[e.size for e in es], structure=['; '.join(_problems(e, reg)) or 'ok' for e in es], online=net))
+    t['ok'] = (t.structure == 'ok') & (t.online.isin(['', 'ok', 'mirror-only']) | t.online.str.startswith('via '))
+    if verbose:
+        print(t.groupby('kind').agg(entries=('key', 'size'), ok=('ok', 'sum')).to_string())
+        rows = t if show_all else t[~t.ok]
+        print(f'{(~t.ok).sum()} problem(s)' + ('' if online else ' (offline: structure only)'))
+        if len(rows): print(rows.to_string(index=False, max_colwidth=70))
+    return t
+
+# %% ../nbs/00a_fetch.ipynb #a292c7c8
+from fastcore.script import call_parse, store_true
+
+_check_registry = check
+
+@call_parse
+def cli(check: store_true = False, # verify the registry instead of fetching: URLs answer and sizes match
+        offline: store_true = False, # with --check: structure only, no network (what CI runs)
+        show_all: store_true = False, # with --check: print every entry, not only the summary and problems
+        prefix: str = '', # only the keys that start with this
+       ):
+    "topoaudio-fetch: download and verify the public data files into the cache, or --check the registry."
+    if check:
+        t = _check_registry(online=not offline, prefix=prefix, show_all=show_all)
+        raise SystemExit(0 if t.ok.all() else 1)
+    paths = fetch_all(prefix)
+    print(f'{len(paths)} files verified, e.g. {paths[0]}')
