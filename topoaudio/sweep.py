@@ -344,7 +344,7 @@ def run_sweep(runs: list[Run], out_dir, notebook=None, workers: int = 1, # runs 
                 for f in as_completed(futs):
                     res[futs[f].name] = f.result(); bar.update(1); bar.set_postfix_str(f'{futs[f].name}: {res[futs[f].name]["state"]}')
         finally: write_sweep_json(out_dir, runs, shard)
-        if _STOP.is_set(): raise SweepInterrupted(getattr(signal, 'SIG' + _STOPPED_BY[0]) if _STOPPED_BY else signal.SIGTERM)
+        if _STOP.is_set(): raise SweepInterrupted(signal.Signals[_STOPPED_BY[0]] if _STOPPED_BY else signal.SIGTERM)
     return [dict(res.get(r.name) or read_status(out_dir/r.name), name=r.name) for r in mine]
 
 # %% ../nbs/16_sweep.ipynb #dc95f162
@@ -411,7 +411,7 @@ def _wait_local(jobs, ex, runs, out_dir, analyse, fig_dir, n_starts) -> dict:
     finally:
         with _CHILD_LOCK: [_CHILDREN.pop(j._process.pid, None) for j in jobs if getattr(j, '_process', None)]
         write_sweep_json(out_dir, runs)
-    if _STOP.is_set(): raise SweepInterrupted(getattr(signal, 'SIG' + _STOPPED_BY[0]) if _STOPPED_BY else signal.SIGTERM)
+    if _STOP.is_set(): raise SweepInterrupted(signal.Signals[_STOPPED_BY[0]] if _STOPPED_BY else signal.SIGTERM)
     ajob = ex.submit(analyse_sweep, out_dir, [r.name for r in runs], fig_dir, n_starts) if analyse else None
     rep = ajob.result() if ajob else None
     return dict(jobs=[j.job_id for j in jobs], analysis_job=ajob.job_id if ajob else None, report=rep,
