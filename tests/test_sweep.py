@@ -158,3 +158,21 @@ def test_one_sweep_per_folder(tmp_path, topo_env):
     assert p.returncode == 0, p.stderr[-2000:]
     assert 'stale lock of PID 4194311' in p.stderr and not (out/'sweep.json.tmp').exists()
     assert summary(out, 5)['tau'] == 5.0                                   # the interrupted run was resumed and finished
+
+def test_orphan_of_a_killed_sweep_is_not_trained_twice(tmp_path, topo_env):
+    "issue 16.4: after kill -9 of a sweep (nothing can forward that), a rerun must not train the same folder concurrently."
+    nb, out = toy_notebook(tmp_path/'sleepy.ipynb', sleep=120), tmp_path/'sweep'
+    first = subprocess.Popen(toy_cmd(out, nb, taus=('5',)), env=topo_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=ROOT)
+    kernel, child = wait_for(out/'cochresnet_small_tau5_seed0'/'pids.json', first)
+    orphans = [c.pid for c in psutil.Process(first.pid).children(recursive=True)]
+    first.kill(); first.communicate(timeout=30)
+    try:
+        p = toy_sweep(out, toy_notebook(tmp_path/'toy.ipynb'), topo_env, taus=('5',))
+        assert p.returncode == 1, p.stderr[-2000:]
+        assert 'BUSY cochresnet_small_tau5_seed0' in p.stdout and 'left by a sweep that was killed' in p.stdout, p.stdout[-2000:]
+        assert not (out/'cochresnet_small_tau5_seed0'/'summary.json').exists()
+    finally:
+        from topoaudio.sweep import kill_tree
+        kill_tree(orphans + [kernel, child], grace=2)
+    assert all(gone(q) for q in orphans + [kernel, child])

@@ -254,12 +254,14 @@ def default_notebook() -> Path:
 def _sha256(path) -> str:
     import hashlib; return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-def _papermill(cmd, env, log: Path, timeout) -> tuple[int | None, str | None]: # (exit code, why it was stopped)
+def _papermill(cmd, env, log: Path, timeout, on_start=None) -> tuple[int | None, str | None]: # (exit code, why it was stopped)
     "Run `cmd` in a session of its own, registered for signal forwarding; its tree is stopped on timeout."
+    import psutil
     with open(log, 'w') as f:
         p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     with _CHILD_LOCK: _CHILDREN[p.pid] = p
     why = None
+    if on_start: on_start(dict(pid=p.pid, host=socket.gethostname(), start=psutil.Process(p.pid).create_time()))
     try:
         if _STOP.is_set(): _KILLED.add(p.pid); kill_tree([p.pid])        # a signal came while it started
         try: p.wait(timeout=timeout)
@@ -285,6 +287,10 @@ def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, ker
         except Locked as e: return dict(read_status(rdir), state='busy', error=str(e))
         stack.enter_context(forward_signals())                        # main thread only (a submitit task)
         st, diff = read_status(rdir), identity_diff(read_status(rdir), run)
+        if st['state'] == 'running' and st.get('child') and _alive(st['child']):    # an orphan of a killed sweep?
+            c = st.get('child', {})
+            return dict(st, state='busy', error=f"{rdir} is still being trained by PID {c.get('pid')} on {c.get('host')}, "
+                        f"left by a sweep that was killed: wait for it, or stop it (kill -- -{c.get('pid')})")
         if diff and not fresh: raise RunsChanged(f"{rdir} was made with {'; '.join(diff)}: fresh=True retrains it")
         if st['state'] == 'done' and not fresh: return st
         if fresh:
@@ -298,7 +304,8 @@ def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, ker
         set_status(rdir, 'running', pid=os.getpid(), host=socket.gethostname(), **info)
         env = dict(os.environ) | ({'CUDA_VISIBLE_DEVICES': device} if device is not None else {})
         cmd = [sys.executable, '-m', 'papermill', str(nb), str(rdir/'train.ipynb'), '-y', json.dumps(params), '-k', kernel_name, '--no-progress-bar']
-        t0 = time.time(); rc, why = _papermill(cmd, env, rdir/'papermill.log', timeout)
+        started = lambda c: set_status(rdir, 'running', pid=os.getpid(), host=socket.gethostname(), child=c, **info)
+        t0 = time.time(); rc, why = _papermill(cmd, env, rdir/'papermill.log', timeout, started)
         state = 'done' if rc == 0 and why is None else 'interrupted' if why and why.startswith('interrupted') else 'failed'
         st = dict(state=state, seconds=round(time.time() - t0, 1), **info)
         if state != 'done': st['error'] = why or _error_line((rdir/'papermill.log').read_text(errors='replace')[-4000:])
