@@ -40,7 +40,9 @@ def plan(taus=(0, 5, 25, 50, 100), # the τ values
     "All (arch, τ, seed) runs of a sweep, in a stable order."
     if not len(taus) or not len(archs) or not len(seeds): raise ValueError('taus, archs and seeds must be non-empty')
     if any(t < 0 for t in taus): raise ValueError(f'τ must be ≥ 0, got {list(taus)}')
-    return [Run(a, float(t), int(s), dict(params)) for a in archs for s in seeds for t in taus]
+    runs = [Run(a, float(t), int(s), dict(params)) for a in archs for s in seeds for t in taus]
+    if len({r.name for r in runs}) < len(runs): raise ValueError(f'the same run is planned twice: taus={list(taus)}, archs={list(archs)}, seeds={list(seeds)}')
+    return runs
 
 # %% ../nbs/16_sweep.ipynb #3ab830ba
 def _write_json(path: Path, obj):
@@ -242,6 +244,7 @@ def forward_signals():
     try: yield
     finally:
         for s, h in old.items(): signal.signal(s, h)
+        _STOP.clear()
 
 # %% ../nbs/16_sweep.ipynb #a19dd0a5
 def default_notebook() -> Path:
