@@ -63,3 +63,19 @@ def test_slurm_array_and_dependent_analysis(tmp_path, topo_env):
     p = subprocess.run(cmd[:-2] + ['--param', 'steps=9'], env=env, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert p.returncode == 2 and 'was trained with steps=3, requested steps=9' in p.stderr, p.stderr[-2000:]
     assert len(list(log.glob('*.sh'))) == 2
+
+def test_local_executor_forwards_sigterm(tmp_path, topo_env):
+    "SIGTERM to a `--executor local` sweep stops the submitit jobs, their papermill children and kernels; runs are interrupted."
+    import signal, psutil
+    from test_sweep import toy_cmd, wait_for, gone
+    nb, out = toy_notebook(tmp_path/'sleepy.ipynb', sleep=120), tmp_path/'sweep'
+    proc = subprocess.Popen(toy_cmd(out, nb, '--executor', 'local', taus=('5', '50')), env=topo_env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    pids = [*wait_for(out/'cochresnet_small_tau5_seed0'/'pids.json', proc), *wait_for(out/'cochresnet_small_tau50_seed0'/'pids.json', proc)]
+    tree = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err[-2000:]
+    time.sleep(0.5)
+    assert not [p for p in tree + pids if not gone(p)]
+    assert [status(out)[f'cochresnet_small_tau{t}_seed0']['state'] for t in (5, 50)] == ['interrupted'] * 2
