@@ -177,6 +177,7 @@ def pid_lock(path, # the lock file
         if _HELD.get(key, (0, 0))[1] == 0:
             _HELD.pop(key, None); path.unlink(missing_ok=True); os.close(fd)
 
+# %% ../nbs/16_sweep.ipynb #52d3952c
 def sweep_lock(out_dir, shard=(0, 1)):
     "The lock of a sweep folder (one per shard), held while a sweep executes and reports."
     i, n = shard
@@ -257,6 +258,12 @@ def default_notebook() -> Path:
 def _sha256(path) -> str:
     import hashlib; return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
+def _error_line(log: str) -> str:
+    "The most telling line of a failed papermill run's output (the exception), else its tail."
+    lines = [l for l in log.splitlines() if l.strip()]
+    exc = [l for l in lines if re.match(r'^[A-Za-z_.]*(Error|Exception|Interrupt|Expired)\b', l.strip())]
+    return (exc[-1] if exc else '\n'.join(lines[-5:]))[:2000]
+
 def _papermill(cmd, env, log: Path, timeout, on_start=None) -> tuple[int | None, str | None]: # (exit code, why it was stopped)
     "Run `cmd` in a session of its own, registered for signal forwarding; its tree is stopped on timeout."
     import psutil
@@ -315,13 +322,7 @@ def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, ker
         set_status(rdir, **st)
         return st
 
-def _error_line(log: str) -> str:
-    "The most telling line of a failed papermill run's output (the exception), else its tail."
-    lines = [l for l in log.splitlines() if l.strip()]
-    exc = [l for l in lines if re.match(r'^[A-Za-z_.]*(Error|Exception|Interrupt|Expired)\b', l.strip())]
-    return (exc[-1] if exc else '\n'.join(lines[-5:]))[:2000]
-
-# %% ../nbs/16_sweep.ipynb #e706f2b5
+# %% ../nbs/16_sweep.ipynb #4f38cc35
 def write_sweep_json(out_dir, runs: list[Run], shard=(0, 1)):
     "sweep.json: every planned run with its state and the parameters it was actually trained with (its status)."
     rows = []
@@ -332,6 +333,7 @@ def write_sweep_json(out_dir, runs: list[Run], shard=(0, 1)):
                          requested=run_identity(r)['params'], trained_with=have, version=st.get('version')))
     _write_json(Path(out_dir)/'sweep.json', {'runs': rows, 'shard': list(shard)})
 
+# %% ../nbs/16_sweep.ipynb #e706f2b5
 def run_sweep(runs: list[Run], out_dir, notebook=None, workers: int = 1, # runs executed at once
               devices: list[str] | None = None, # e.g. ['0', '1']: worker i uses devices[i % len(devices)]
               retry_failed: bool = True, # run failed runs again (False: leave them as they are)
@@ -412,6 +414,7 @@ def submit_sweep(runs: list[Run], out_dir,
           + (f', analysis job {ajob.job_id}' if ajob else '') + f'; logs in {out_dir}/.submitit/', file=sys.stderr)
     return dict(jobs=[j.job_id for j in jobs], analysis_job=ajob.job_id if ajob else None, status=None, report=None)
 
+# %% ../nbs/16_sweep.ipynb #8f04936f
 def _wait_local(jobs, ex, runs, out_dir, analyse, fig_dir, n_starts) -> dict:
     "LocalExecutor: wait for the run jobs (stopping them on a signal), then run the analysis as a job."
     with _CHILD_LOCK: _CHILDREN.update({j._process.pid: j._process for j in jobs if getattr(j, '_process', None)})
