@@ -10,10 +10,12 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['run_name', 'Run', 'plan', 'read_status', 'set_status', 'default_notebook', 'execute_run', 'run_sweep',
+__all__ = ['IDENTITY_IGNORE', 'RUN_LOCK', 'run_name', 'Run', 'plan', 'read_status', 'set_status', 'run_identity', 'identity_diff',
+           'RunsChanged', 'runs_to_execute', 'Locked', 'pid_lock', 'sweep_lock', 'SweepInterrupted', 'kill_tree',
+           'forward_signals', 'default_notebook', 'execute_run', 'write_sweep_json', 'run_sweep', 'submit_sweep',
            'analysis_probes', 'analyse_model', 'analyse_run', 'load_maps', 'collect', 'table1', 'table2',
            'brain_reference', 'plot_encoding', 'plot_component_match', 'plot_angles', 'plot_sweep_maps',
-           'markdown_table', 'report', 'sweep', 'cli']
+           'markdown_table', 'report', 'analyse_sweep', 'sweep', 'sweep_options', 'cli']
 
 # %% ../nbs/16_sweep.ipynb #9ec1b5f5
 def run_name(arch: str, tau: float, seed: int) -> str:
@@ -38,7 +40,9 @@ def plan(taus=(0, 5, 25, 50, 100), # the τ values
     "All (arch, τ, seed) runs of a sweep, in a stable order."
     if not len(taus) or not len(archs) or not len(seeds): raise ValueError('taus, archs and seeds must be non-empty')
     if any(t < 0 for t in taus): raise ValueError(f'τ must be ≥ 0, got {list(taus)}')
-    return [Run(a, float(t), int(s), dict(params)) for a in archs for s in seeds for t in taus]
+    runs = [Run(a, float(t), int(s), dict(params)) for a in archs for s in seeds for t in taus]
+    if len({r.name for r in runs}) < len(runs): raise ValueError(f'the same run is planned twice: taus={list(taus)}, archs={list(archs)}, seeds={list(seeds)}')
+    return runs
 
 # %% ../nbs/16_sweep.ipynb #3ab830ba
 def _write_json(path: Path, obj):
@@ -46,14 +50,202 @@ def _write_json(path: Path, obj):
     tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp, path)
 
 def read_status(run_dir) -> dict:
-    "The run's status ({'state': 'done'|'failed'|'running'|'new', ...})."
+    "The run's status ({'state': 'done'|'failed'|'interrupted'|'running'|'new', ...})."
     p = Path(run_dir)/'status.json'
-    return json.loads(p.read_text()) if p.exists() else {'state': 'new'}
+    if not p.exists(): return {'state': 'new'}
+    try: return json.loads(p.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f'{p} is not valid JSON ({e}): delete it to rerun this run') from None
 
 def set_status(run_dir, state: str, **info):
     "Record a run's state with a timestamp."
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     _write_json(Path(run_dir)/'status.json', {'state': state, 'time': time.strftime('%Y-%m-%d %H:%M:%S'), **info})
+
+# %% ../nbs/16_sweep.ipynb #d8d365bb
+import errno, fcntl, signal, socket, subprocess, sys, threading, warnings
+from contextlib import contextmanager, ExitStack
+
+_UNSET = object()
+IDENTITY_IGNORE = ('out_dir',)   # parameters that locate a run rather than define it
+
+def run_identity(run: Run) -> dict:
+    "What a run's results depend on: {'params': its 05_train parameters (JSON values, no out_dir), 'version': topoaudio's}."
+    import topoaudio
+    params = json.loads(json.dumps(dict(run.params, arch=run.arch, tau=run.tau, seed=run.seed)))
+    return dict(params={k: v for k, v in params.items() if k not in IDENTITY_IGNORE}, version=topoaudio.__version__)
+
+def _show(k, v): return f'{k} not set (the notebook default)' if v is _UNSET else f'{k}={json.dumps(v)}'
+
+def identity_diff(status: dict, # a run folder's status (`read_status`)
+                  run: Run, # the requested run
+                 ) -> list[str]: # one 'steps=3, requested steps=500' per difference; empty when they agree
+    "How the run that `status` describes differs from the requested `run`."
+    if 'params' not in status: return [] if status.get('state', 'new') == 'new' else ['parameters not recorded']
+    want = run_identity(run)
+    have = {k: v for k, v in status['params'].items() if k not in IDENTITY_IGNORE}
+    out = [f"{_show(k, have.get(k, _UNSET))}, requested {_show(k, want['params'].get(k, _UNSET))}"
+           for k in sorted(set(have) | set(want['params'])) if have.get(k, _UNSET) != want['params'].get(k, _UNSET)]
+    if status.get('version', want['version']) != want['version']:
+        out.append(f"topoaudio {status['version']}, requested topoaudio {want['version']}")
+    return out
+
+# %% ../nbs/16_sweep.ipynb #c99b09c1
+class RunsChanged(ValueError):
+    "Runs in a sweep folder were made with other parameters than the ones requested."
+
+def runs_to_execute(runs: list[Run], out_dir,
+                    force: bool = False, # retrain every run from scratch
+                    rerun_changed: bool = False, # retrain from scratch the runs whose stored identity differs
+                    retry_failed: bool = True, # execute failed runs again (resuming them)
+                   ) -> list[tuple[Run, bool]]: # (run, fresh): fresh = empty the run folder first
+    "The runs a sweep must execute. Raises `RunsChanged`, naming every difference, rather than mix two requests."
+    todo, changed = [], []
+    for r in runs:
+        rdir = Path(out_dir)/r.name; st = read_status(rdir); diff = identity_diff(st, r)
+        if force: todo.append((r, rdir.exists()))
+        elif diff:
+            how = 'was trained with' if st['state'] == 'done' else f"({st['state']}) was started with"
+            changed.append(f"{rdir} {how} {'; '.join(diff)}")
+            todo.append((r, True))
+        elif st['state'] == 'done' or (st['state'] == 'failed' and not retry_failed): continue
+        else: todo.append((r, False))
+    if changed and not rerun_changed:
+        raise RunsChanged(f'{len(changed)} run(s) differ from this request:\n  ' + '\n  '.join(changed) +
+                          '\nNothing was started. --rerun-changed (rerun_changed=True) retrains those runs from scratch, '
+                          '--force (force=True) retrains every run; or choose another --out-dir.')
+    if changed: print('retraining changed runs from scratch:\n  ' + '\n  '.join(changed), file=sys.stderr)
+    return todo
+
+# %% ../nbs/16_sweep.ipynb #992649e7
+class Locked(RuntimeError):
+    "Another live process holds the lock."
+
+def _proc_info() -> dict:
+    import psutil
+    return dict(pid=os.getpid(), host=socket.gethostname(), start=psutil.Process().create_time(),
+                time=time.strftime('%Y-%m-%d %H:%M:%S'), cmd=' '.join(sys.argv)[:200])
+
+def _holder(path) -> dict:
+    try: return json.loads(Path(path).read_text() or '{}')
+    except (OSError, ValueError): return {}
+
+def _alive(info: dict) -> bool | None:
+    "Is the process a lock file names still running? None when it ran on another host."
+    import psutil
+    if info.get('host') != socket.gethostname(): return None
+    try:
+        p = psutil.Process(info['pid'])
+        return p.status() != psutil.STATUS_ZOMBIE and abs(p.create_time() - info.get('start', p.create_time())) < 1
+    except (psutil.NoSuchProcess, KeyError, TypeError): return False
+
+# %% ../nbs/16_sweep.ipynb #107639f6
+_HELD: dict = {}   # lock path -> (thread id, depth): a thread may re-enter a lock it holds
+
+def _locked_msg(what, path) -> str:
+    h = _holder(path); alive = _alive(h)
+    who = f"PID {h.get('pid', '?')} on {h.get('host', '?')} (since {h.get('time', '?')}: {h.get('cmd', '')[:80]})"
+    if alive is False: who += ', which has exited, but a process it started still holds the lock (an orphan?)'
+    return f'{what} is in use by {who}; lock file {path}'
+
+@contextmanager
+def pid_lock(path, # the lock file
+             what: str = 'this folder', # what is locked, for the messages
+            ):
+    "Hold an exclusive flock on `path`, which names the holder; a stale lock left by a dead process is taken over."
+    path = Path(path).resolve(); path.parent.mkdir(parents=True, exist_ok=True); key = str(path)
+    if key in _HELD:
+        if _HELD[key][0] != threading.get_ident(): raise Locked(f'{what} is in use by another thread of this process')
+        _HELD[key] = (_HELD[key][0], _HELD[key][1] + 1)
+        try: yield path
+        finally: _HELD[key] = (_HELD[key][0], _HELD[key][1] - 1)
+        return
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: os.close(fd); raise Locked(_locked_msg(what, path)) from None
+        except OSError as e:
+            if e.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS): os.close(fd); raise
+            warnings.warn(f'{path}: this file system does not support flock; {what} is not protected against concurrent use')
+        if path.exists() and os.stat(path).st_ino == os.fstat(fd).st_ino: break   # not unlinked by its last holder meanwhile
+        os.close(fd)
+    old = _holder(path)
+    if old.get('pid'): warnings.warn(f"{path}: taking over a stale lock of PID {old['pid']} on {old.get('host')} "
+                                     f"(since {old.get('time')}), which is no longer running")
+    os.ftruncate(fd, 0); os.write(fd, json.dumps(_proc_info()).encode()); _HELD[key] = (threading.get_ident(), 0)
+    try: yield path
+    finally:
+        if _HELD.get(key, (0, 0))[1] == 0:
+            _HELD.pop(key, None); path.unlink(missing_ok=True); os.close(fd)
+
+# %% ../nbs/16_sweep.ipynb #52d3952c
+def sweep_lock(out_dir, shard=(0, 1)):
+    "The lock of a sweep folder (one per shard), held while a sweep executes and reports."
+    i, n = shard
+    return pid_lock(Path(out_dir)/('.sweep.lock' if n == 1 else f'.sweep-{i}of{n}.lock'), f'sweep folder {out_dir}')
+
+def _clean_tmp(folder) -> list:
+    "Remove the temporary files (*.tmp) a killed process left in `folder` (call it while holding the folder's lock)."
+    fs = [f for f in Path(folder).glob('*.tmp') if f.is_file()]
+    for f in fs: f.unlink(missing_ok=True)
+    return fs
+
+# %% ../nbs/16_sweep.ipynb #6b318aeb
+_CHILDREN: dict = {}          # pid -> Popen of every run (or submitit job) this process is executing
+_CHILD_LOCK = threading.Lock()
+_KILLED: set = set()          # pids stopped by kill_tree (their exit code says nothing)
+_STOP = threading.Event()     # set by SIGTERM/SIGINT while `forward_signals` is active
+_STOPPED_BY: list = []
+
+class SweepInterrupted(KeyboardInterrupt):
+    "The sweep was stopped by a signal; its runs were stopped and marked interrupted."
+    def __init__(self, signum): super().__init__(f'stopped by {signal.Signals(signum).name}'); self.signum = signum
+
+def kill_tree(pids: list[int], # root processes: they and all their descendants are stopped
+              grace: float = 10., # seconds between SIGTERM and SIGKILL
+             ) -> int: # number of processes stopped
+    "Stop process trees: freeze them (nothing can spawn more), SIGTERM + SIGCONT, then SIGKILL what is left."
+    import psutil
+    procs = set()
+    for pid in pids:
+        try: procs.add(psutil.Process(pid))
+        except psutil.NoSuchProcess: pass
+    for _ in range(3):                           # a frozen process cannot fork: collect, freeze, collect again
+        for p in list(procs):
+            try: procs.update(p.children(recursive=True)); p.suspend()
+            except psutil.NoSuchProcess: pass
+    for p in procs:
+        for s in (signal.SIGTERM, signal.SIGCONT):
+            try: p.send_signal(s)
+            except psutil.NoSuchProcess: pass
+    _, alive = psutil.wait_procs(list(procs), timeout=grace)
+    for p in alive:
+        try: p.kill()
+        except psutil.NoSuchProcess: pass
+    psutil.wait_procs(alive, timeout=5)
+    for pid in pids:                             # whatever is left in the roots' own process groups
+        try: os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError): pass
+    return len(procs)
+
+# %% ../nbs/16_sweep.ipynb #fe9e675c
+def _on_signal(signum, frame):
+    _STOP.set(); _STOPPED_BY.append(signal.Signals(signum).name)
+    with _CHILD_LOCK: pids = list(_CHILDREN)
+    print(f'topoaudio-sweep: {signal.Signals(signum).name}: stopping {len(pids)} run(s) and their process trees',
+          file=sys.stderr, flush=True)
+    _KILLED.update(pids); kill_tree(pids)
+
+@contextmanager
+def forward_signals():
+    "While active (main thread only), SIGTERM and SIGINT stop the process trees of every run this process executes."
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is _on_signal:
+        yield; return
+    _STOP.clear(); _STOPPED_BY.clear()
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+        _STOP.clear()
 
 # %% ../nbs/16_sweep.ipynb #a19dd0a5
 def default_notebook() -> Path:
@@ -63,33 +255,83 @@ def default_notebook() -> Path:
     if not p.exists(): raise FileNotFoundError(f'{p} not found: pass notebook= (the path of 05_train.ipynb in a clone)')
     return p
 
-def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, kernel_name='python3',
-                timeout: float | None = None, # seconds before the run is stopped and marked failed
-               ) -> dict:
-    "Execute the training notebook for `run` into out_dir/run.name (a papermill subprocess); returns the final status."
-    import subprocess, sys
-    rdir = (Path(out_dir)/run.name).resolve()
-    set_status(rdir, 'running', device=device)
-    params = dict(run.params, arch=run.arch, tau=run.tau, seed=run.seed, out_dir=str(rdir))
-    env = dict(os.environ) | ({'CUDA_VISIBLE_DEVICES': device} if device is not None else {})
-    cmd = [sys.executable, '-m', 'papermill', str(notebook or default_notebook()), str(rdir/'train.ipynb'),
-           '-y', json.dumps(params), '-k', kernel_name, '--no-progress-bar']
-    t0 = time.time()
-    try:
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-        ok, log = p.returncode == 0, (p.stderr or '')[-4000:]
-    except subprocess.TimeoutExpired: ok, log = False, f'TimeoutExpired: stopped after {timeout} s'
-    (rdir/'papermill.log').write_text(log)
-    st = dict(state='done' if ok else 'failed', seconds=round(time.time() - t0, 1), params=params)
-    if not ok: st['error'] = _error_line(log)
-    set_status(rdir, **st)
-    return st
+def _sha256(path) -> str:
+    import hashlib; return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 def _error_line(log: str) -> str:
-    "The most telling line of a failed papermill run's stderr (the exception), else its tail."
+    "The most telling line of a failed papermill run's output (the exception), else its tail."
     lines = [l for l in log.splitlines() if l.strip()]
     exc = [l for l in lines if re.match(r'^[A-Za-z_.]*(Error|Exception|Interrupt|Expired)\b', l.strip())]
     return (exc[-1] if exc else '\n'.join(lines[-5:]))[:2000]
+
+def _papermill(cmd, env, log: Path, timeout, on_start=None) -> tuple[int | None, str | None]: # (exit code, why it was stopped)
+    "Run `cmd` in a session of its own, registered for signal forwarding; its tree is stopped on timeout."
+    import psutil
+    with open(log, 'w') as f:
+        p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    with _CHILD_LOCK: _CHILDREN[p.pid] = p
+    why = None
+    if on_start: on_start(dict(pid=p.pid, host=socket.gethostname(), start=psutil.Process(p.pid).create_time()))
+    try:
+        if _STOP.is_set(): _KILLED.add(p.pid); kill_tree([p.pid])        # a signal came while it started
+        try: p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            why = f'TimeoutExpired: stopped after {timeout} s'; _KILLED.add(p.pid); kill_tree([p.pid]); p.wait()
+    finally:
+        with _CHILD_LOCK: _CHILDREN.pop(p.pid, None)
+    if p.pid in _KILLED: _KILLED.discard(p.pid); why = why or f"interrupted by {', '.join(_STOPPED_BY) or 'a signal'}"
+    return p.returncode, why
+
+# %% ../nbs/16_sweep.ipynb #0b3a4896
+RUN_LOCK = '.sweep-run.lock'
+
+def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, kernel_name='python3',
+                timeout: float | None = None, # seconds before the run is stopped and marked failed
+                fresh: bool = False, # empty the run folder first (retrain from scratch)
+               ) -> dict: # the run's final status
+    "Execute the training notebook for `run` into out_dir/run.name (a locked papermill subprocess); returns the final status."
+    rdir = (Path(out_dir)/run.name).resolve(); rdir.mkdir(parents=True, exist_ok=True)
+    if _STOP.is_set(): return read_status(rdir)                       # the sweep is stopping: start nothing
+    with ExitStack() as stack:
+        try: stack.enter_context(pid_lock(rdir/RUN_LOCK, f'run {rdir}'))
+        except Locked as e: return dict(read_status(rdir), state='busy', error=str(e))
+        stack.enter_context(forward_signals())                        # main thread only (a submitit task)
+        st, diff = read_status(rdir), identity_diff(read_status(rdir), run)
+        if st['state'] == 'running' and st.get('child') and _alive(st['child']):    # an orphan of a killed sweep?
+            c = st.get('child', {})
+            return dict(st, state='busy', error=f"{rdir} is still being trained by PID {c.get('pid')} on {c.get('host')}, "
+                        f"left by a sweep that was killed: wait for it, or stop it (kill -- -{c.get('pid')})")
+        if diff and not fresh: raise RunsChanged(f"{rdir} was made with {'; '.join(diff)}: fresh=True retrains it")
+        if st['state'] == 'done' and not fresh: return st
+        if fresh:
+            import shutil
+            for f in rdir.iterdir():
+                if f.name != RUN_LOCK: shutil.rmtree(f) if f.is_dir() and not f.is_symlink() else f.unlink()
+        _clean_tmp(rdir)
+        nb = Path(notebook or default_notebook()).resolve()
+        params = dict(run.params, arch=run.arch, tau=run.tau, seed=run.seed, out_dir=str(rdir))
+        info = dict(params=params, version=run_identity(run)['version'], notebook=str(nb), notebook_sha256=_sha256(nb), device=device)
+        set_status(rdir, 'running', pid=os.getpid(), host=socket.gethostname(), **info)
+        env = dict(os.environ) | ({'CUDA_VISIBLE_DEVICES': device} if device is not None else {})
+        cmd = [sys.executable, '-m', 'papermill', str(nb), str(rdir/'train.ipynb'), '-y', json.dumps(params), '-k', kernel_name, '--no-progress-bar']
+        started = lambda c: set_status(rdir, 'running', pid=os.getpid(), host=socket.gethostname(), child=c, **info)
+        t0 = time.time(); rc, why = _papermill(cmd, env, rdir/'papermill.log', timeout, started)
+        state = 'done' if rc == 0 and why is None else 'interrupted' if why and why.startswith('interrupted') else 'failed'
+        st = dict(state=state, seconds=round(time.time() - t0, 1), **info)
+        if state != 'done': st['error'] = why or _error_line((rdir/'papermill.log').read_text(errors='replace')[-4000:])
+        set_status(rdir, **st)
+        return st
+
+# %% ../nbs/16_sweep.ipynb #4f38cc35
+def write_sweep_json(out_dir, runs: list[Run], shard=(0, 1)):
+    "sweep.json: every planned run with its state and the parameters it was actually trained with (its status)."
+    rows = []
+    for r in runs:
+        st = read_status(Path(out_dir)/r.name)
+        have = {k: v for k, v in st.get('params', {}).items() if k not in IDENTITY_IGNORE} or None
+        rows.append(dict(name=r.name, arch=r.arch, tau=r.tau, seed=r.seed, params=r.params, state=st['state'],
+                         requested=run_identity(r)['params'], trained_with=have, version=st.get('version')))
+    _write_json(Path(out_dir)/'sweep.json', {'runs': rows, 'shard': list(shard)})
 
 # %% ../nbs/16_sweep.ipynb #e706f2b5
 def run_sweep(runs: list[Run], out_dir, notebook=None, workers: int = 1, # runs executed at once
@@ -97,33 +339,96 @@ def run_sweep(runs: list[Run], out_dir, notebook=None, workers: int = 1, # runs 
               retry_failed: bool = True, # run failed runs again (False: leave them as they are)
               shard: tuple[int, int] = (0, 1), # (i, n): only every n-th run starting at i (one shard per node)
               timeout: float | None = None, # per-run limit in seconds
-             ) -> list[dict]:
-    "Execute every run not yet done; returns one status dict per run (with 'name')."
+              force: bool = False, # retrain every run from scratch
+              rerun_changed: bool = False, # retrain from scratch the runs whose stored parameters differ
+             ) -> list[dict]: # one status per run of this shard (with 'name')
+    "Execute every run not yet done with these parameters (in a locked folder, stopping all runs on SIGTERM/SIGINT)."
     from tqdm.auto import tqdm
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    i, n = shard
-    mine = runs[i::n]
-    todo = [r for r in mine if read_status(out_dir/r.name)['state'] != 'done'
-            and (retry_failed or read_status(out_dir/r.name)['state'] != 'failed')]
-    _write_json(out_dir/'sweep.json', {'runs': [asdict(r) | {'name': r.name} for r in runs], 'shard': list(shard)})
-    with ThreadPoolExecutor(max(1, workers)) as ex, tqdm(total=len(todo), desc='sweep') as bar:
-        futs = {ex.submit(execute_run, r, out_dir, notebook, devices[k % len(devices)] if devices else None, timeout=timeout): r
-                for k, r in enumerate(todo)}
-        for f in as_completed(futs):
-            bar.update(1); bar.set_postfix_str(f'{futs[f].name}: {f.result()["state"]}')
-    return [dict(read_status(out_dir/r.name), name=r.name) for r in mine]
+    i, n = shard; mine = runs[i::n]; res = {}
+    with sweep_lock(out_dir, shard), forward_signals():
+        _clean_tmp(out_dir)
+        todo = runs_to_execute(mine, out_dir, force, rerun_changed, retry_failed)
+        try:
+            with ThreadPoolExecutor(max(1, workers)) as ex, tqdm(total=len(todo), desc='sweep') as bar:
+                futs = {ex.submit(execute_run, r, out_dir, notebook, devices[k % len(devices)] if devices else None,
+                                  timeout=timeout, fresh=fresh): r for k, (r, fresh) in enumerate(todo)}
+                for f in as_completed(futs):
+                    res[futs[f].name] = f.result(); bar.update(1); bar.set_postfix_str(f'{futs[f].name}: {res[futs[f].name]["state"]}')
+        finally: write_sweep_json(out_dir, runs, shard)
+        if _STOP.is_set(): raise SweepInterrupted(signal.Signals[_STOPPED_BY[0]] if _STOPPED_BY else signal.SIGTERM)
+    return [dict(res.get(r.name) or read_status(out_dir/r.name), name=r.name) for r in mine]
 
 # %% ../nbs/16_sweep.ipynb #dc95f162
-def _toy_notebook(path, fail_tau=None):
-    "A parameterised stand-in for 05_train.ipynb (used in tests): writes summary.json, fails for tau == fail_tau."
+def _toy_notebook(path, fail_tau=None, sleep: float = 0):
+    "A stand-in for 05_train.ipynb (tests): writes summary.json (tau, steps); fails for tau == fail_tau; `sleep` > 0: first writes [kernel PID, PID of a `sleep` child] to out_dir/pids.json and sleeps."
     import nbformat as nbf
     nb = nbf.v4.new_notebook()
     p = nbf.v4.new_code_cell('tau, arch, seed, out_dir, steps = 0.0, "x", 0, ".", 1'); p.metadata['tags'] = ['parameters']
-    body = (f'import json, pathlib\nif tau == {fail_tau!r}: raise RuntimeError("diverged")\n'
-            'pathlib.Path(out_dir, "summary.json").write_text(json.dumps({"tau": tau, "word_acc": 0.1 + tau / 1000}))')
+    body = f'import json, os, pathlib, subprocess, time\nif tau == {fail_tau!r}: raise RuntimeError("diverged")\n'
+    if sleep: body += (f'child = subprocess.Popen(["sleep", "{sleep:g}"])\n'
+                       'pathlib.Path(out_dir, "pids.tmp").write_text(json.dumps([os.getpid(), child.pid]))\n'
+                       'os.replace(pathlib.Path(out_dir, "pids.tmp"), pathlib.Path(out_dir, "pids.json"))\n'
+                       f'time.sleep({sleep:g})\n')
+    body += 'pathlib.Path(out_dir, "summary.json").write_text(json.dumps({"tau": tau, "steps": steps, "word_acc": 0.1 + tau / 1000}))'
     nb.cells = [p, nbf.v4.new_code_cell(body)]
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'python3', 'language': 'python'}
     nbf.write(nb, path); return Path(path)
+
+# %% ../nbs/16_sweep.ipynb #6febc20a
+def _slurm_params(executor: str, timeout_min: int = 1440, partition: str | None = None, gpus_per_run: int = 0,
+                  cpus_per_run: int = 2, mem_gb: float | None = None, array_parallelism: int = 64, extra: dict | None = None) -> dict:
+    "submitit AutoExecutor parameters of a sweep's jobs."
+    p = dict(name='topoaudio-sweep', timeout_min=int(timeout_min), cpus_per_task=int(cpus_per_run), mem_gb=mem_gb)
+    if executor == 'slurm':
+        p |= dict(slurm_partition=partition, gpus_per_node=int(gpus_per_run) or None, slurm_array_parallelism=int(array_parallelism),
+                  slurm_additional_parameters=extra or None)
+    return {k: v for k, v in p.items() if v is not None}
+
+def _job_id(job) -> str: return str(job.job_id).split('_')[0]
+
+# %% ../nbs/16_sweep.ipynb #cbe5b6de
+def submit_sweep(runs: list[Run], out_dir,
+                 executor: str = 'slurm', # 'slurm' or 'local' (submitit's LocalExecutor)
+                 notebook=None, timeout: float | None = None, retry_failed: bool = True, force: bool = False,
+                 rerun_changed: bool = False, analyse: bool = True, fig_dir=None, n_starts: int = 10,
+                 slurm: dict | None = None, # `_slurm_params` keywords: timeout_min, partition, gpus_per_run, ...
+                ) -> dict: # {'jobs': run job ids, 'analysis_job': id, 'status', 'report'} (status/report: local only)
+    "Submit one submitit job per run to execute (a Slurm array), then the analysis as a job depending on them."
+    import submitit
+    if executor not in ('slurm', 'local'): raise ValueError(f"executor must be 'slurm' or 'local', not {executor!r}")
+    out_dir = Path(out_dir).resolve(); out_dir.mkdir(parents=True, exist_ok=True)
+    with sweep_lock(out_dir), forward_signals():
+        _clean_tmp(out_dir)
+        todo = runs_to_execute(runs, out_dir, force, rerun_changed, retry_failed)
+        ex = submitit.AutoExecutor(folder=out_dir/'.submitit'/'%j', cluster=executor)
+        ex.update_parameters(**_slurm_params(executor, **(slurm or {})))
+        with ex.batch(): jobs = [ex.submit(execute_run, r, out_dir, notebook, None, 'python3', timeout, fresh) for r, fresh in todo]
+        if executor == 'local': return _wait_local(jobs, ex, runs, out_dir, analyse, fig_dir, n_starts)
+        ajob = None
+        if analyse:
+            if jobs: ex.update_parameters(slurm_additional_parameters={**((slurm or {}).get('extra') or {}), 'dependency': f'afterany:{_job_id(jobs[0])}'})
+            ajob = ex.submit(analyse_sweep, out_dir, [r.name for r in runs], fig_dir, n_starts)
+        write_sweep_json(out_dir, runs)
+    print(f"submitted {len(jobs)} run(s) as Slurm array {_job_id(jobs[0]) if jobs else '-'}"
+          + (f', analysis job {ajob.job_id}' if ajob else '') + f'; logs in {out_dir}/.submitit/', file=sys.stderr)
+    return dict(jobs=[j.job_id for j in jobs], analysis_job=ajob.job_id if ajob else None, status=None, report=None)
+
+# %% ../nbs/16_sweep.ipynb #8f04936f
+def _wait_local(jobs, ex, runs, out_dir, analyse, fig_dir, n_starts) -> dict:
+    "LocalExecutor: wait for the run jobs (stopping them on a signal), then run the analysis as a job."
+    with _CHILD_LOCK: _CHILDREN.update({j._process.pid: j._process for j in jobs if getattr(j, '_process', None)})
+    try: status = {j.job_id: j.result() for j in jobs}
+    except Exception as e:
+        if not _STOP.is_set(): raise
+    finally:
+        with _CHILD_LOCK: [_CHILDREN.pop(j._process.pid, None) for j in jobs if getattr(j, '_process', None)]
+        write_sweep_json(out_dir, runs)
+    if _STOP.is_set(): raise SweepInterrupted(signal.Signals[_STOPPED_BY[0]] if _STOPPED_BY else signal.SIGTERM)
+    ajob = ex.submit(analyse_sweep, out_dir, [r.name for r in runs], fig_dir, n_starts) if analyse else None
+    rep = ajob.result() if ajob else None
+    return dict(jobs=[j.job_id for j in jobs], analysis_job=ajob.job_id if ajob else None, report=rep,
+                status=[dict(read_status(out_dir/r.name), name=r.name) for r in runs])
 
 # %% ../nbs/16_sweep.ipynb #7575a749
 import numpy as np
@@ -325,6 +630,18 @@ def report(out_dir, fig_dir=None, arch=None, brain: bool = True) -> dict:
     return dict(table1=t1, table2=t2, files=files)
 
 # %% ../nbs/16_sweep.ipynb #1b58d642
+def analyse_sweep(out_dir, names: list[str] | None = None, # runs to analyse (default: every run folder)
+                  fig_dir=None, n_starts: int = 10) -> dict | None: # the report (None: no finished run)
+    "Analyse the finished runs (cached per run) and write the report: the last step of a sweep, and its cluster job."
+    from tqdm.auto import tqdm
+    out_dir = Path(out_dir)
+    names = names if names is not None else [p.parent.name for p in sorted(out_dir.glob('*/status.json'))]
+    done = [n for n in names if read_status(out_dir/n)['state'] == 'done']
+    if not done: return None
+    probes = analysis_probes()
+    for n in tqdm(done, desc='analyse'): analyse_run(out_dir/n, probes, n_starts=n_starts, progress=False)
+    return report(out_dir, fig_dir)
+
 def sweep(taus=(0, 5, 25, 50, 100), archs=('cochresnet_small',), seeds=(0,),
           out_dir='runs/sweep', # where the runs, tables and figures go
           params: dict | None = None, # extra 05_train parameters for every run (e.g. {'steps': 20})
@@ -333,48 +650,84 @@ def sweep(taus=(0, 5, 25, 50, 100), archs=('cochresnet_small',), seeds=(0,),
           fig_dir=None, # also write the report's figures here (e.g. 'nbs/figures')
           timeout: float | None = None, # per-run limit in seconds
           n_starts: int = 10, # ICA starts in the component analysis
-         ) -> dict:
+          force: bool = False, # retrain every run from scratch
+          rerun_changed: bool = False, # retrain from scratch the runs whose stored parameters differ
+          executor: str = 'pool', # 'pool' (in-process workers), 'local' or 'slurm' (submitit, see `submit_sweep`)
+          slurm: dict | None = None, # submitit job parameters (see `_slurm_params`)
+         ) -> dict: # {'status', 'report', 'failed'} (+ 'jobs' for submitit)
     "Train every (arch, τ, seed) through 05_train.ipynb, analyse the finished runs, write the report."
-    from tqdm.auto import tqdm
     runs = plan(taus, archs, seeds, **(params or {}))
-    status = run_sweep(runs, out_dir, notebook, workers, devices, retry_failed, shard, timeout)
-    done = [s for s in status if s['state'] == 'done']
-    if analyse and done:
-        probes = analysis_probes()
-        for s in tqdm(done, desc='analyse'): analyse_run(Path(out_dir)/s['name'], probes, n_starts=n_starts, progress=False)
-    rep = report(out_dir, fig_dir) if analyse and done else None
-    failed = [s for s in status if s['state'] == 'failed']
-    for s in failed: print(f"FAILED {s['name']}: {s.get('error', '')}")
-    return dict(status=status, report=rep, failed=failed)
+    if executor != 'pool':
+        res = submit_sweep(runs, out_dir, executor, notebook, timeout, retry_failed, force, rerun_changed, analyse, fig_dir, n_starts, slurm)
+        status = res['status'] or []
+    else:
+        with sweep_lock(out_dir, shard):          # held through the analysis (run_sweep re-enters it)
+            status = run_sweep(runs, out_dir, notebook, workers, devices, retry_failed, shard, timeout, force, rerun_changed)
+            res = dict(report=analyse_sweep(out_dir, [s['name'] for s in status], fig_dir, n_starts) if analyse else None)
+    failed = [s for s in status if s['state'] in ('failed', 'busy', 'interrupted')]
+    for s in failed: print(f"{s['state'].upper()} {s['name']}: {s.get('error', '')}")
+    return res | dict(status=status, failed=failed)
 
 # %% ../nbs/16_sweep.ipynb #7d05c25f
+from fastcore.script import Param, anno_parser
+
 def _param(kv: str):
     k, _, v = kv.partition('=')
     if not k or not _: raise ValueError(f'--param takes NAME=VALUE, not {kv!r}')
     try: return k, json.loads(v)
     except json.JSONDecodeError: return k, v
 
-def cli(argv=None):
+def sweep_options(
+    taus: Param('τ values', float, nargs='+') = (0, 5, 25, 50, 100),
+    archs: Param('architectures (names of topoaudio.backbones.create_model)', str, nargs='+') = ('cochresnet_small',),
+    seeds: Param('seeds', int, nargs='+') = (0,),
+    out_dir: str = 'runs/sweep', # where the runs, tables and figures go
+    param: Param('NAME=VALUE passed to every run of 05_train (JSON values), repeatable', str, action='append') = None,
+    workers: int = 1, # runs executed at once (executor pool)
+    devices: Param('GPU ids, e.g. 0 1 2 3: run k uses devices[k mod n] (executor pool)', str, nargs='+') = None,
+    shard: str = '0/1', # i/n: this process runs every n-th run starting at i (executor pool, one shard per node)
+    retry: bool = True, # --no-retry: leave failed runs alone instead of retrying them
+    analyse: bool = True, # --no-analyse: train only (no analyses, no report)
+    fig_dir: str = None, # also write the report's figures here (e.g. nbs/figures)
+    notebook: str = None, # path of 05_train.ipynb (default: the one in this source tree)
+    timeout: float = None, # per-run limit in seconds
+    n_starts: int = 10, # ICA random starts in the component analysis
+    force: bool = False, # retrain every run of the plan from scratch (empties their folders)
+    rerun_changed: bool = False, # retrain from scratch the runs whose stored parameters differ from this request
+    executor: Param('pool: in-process workers; local: submitit LocalExecutor; slurm: a Slurm array task per run '
+                    'and a dependent analysis job', str, choices=['pool', 'local', 'slurm']) = 'pool',
+    partition: str = None, # Slurm partition (executor slurm)
+    time_min: int = 1440, # time limit of each submitit job in minutes (executors local, slurm)
+    gpus_per_run: int = 0, # GPUs per Slurm array task
+    cpus_per_run: int = 2, # CPUs per submitit job
+    mem_gb: float = None, # memory per submitit job (GB)
+    array_parallelism: int = 64, # Slurm array tasks running at once
+    slurm_param: Param('KEY=VALUE: an extra sbatch option, repeatable (e.g. account=mylab, qos=high)', str, action='append') = None,
+):
+    "topoaudio-sweep: train every (arch, τ, seed) through 05_train.ipynb, then the analyses and the paper report."
+
+# %% ../nbs/16_sweep.ipynb #1875904e
+def _parser():
+    "fastcore's `anno_parser` of `sweep_options`, each --snake_case option also spelled --kebab-case (as --help shows)."
+    p = anno_parser(sweep_options, 'topoaudio-sweep')
+    for a in p._actions:
+        kebab = [o.replace('_', '-') for o in a.option_strings if o.startswith('--') and '_' in o]
+        for o in kebab: p._option_string_actions[o] = a          # --out_dir keeps working; --help shows --out-dir
+        if kebab: a.option_strings = kebab
+    return p
+
+def cli(argv: list[str] | None = None, # arguments (default: sys.argv[1:])
+       ) -> int: # 0: all done; 1: failed or busy runs; 2: refused (changed runs, a locked folder); 128 + signal: stopped
     "topoaudio-sweep: τ sweeps through 05_train.ipynb, then the analyses and the paper report."
-    import argparse
-    p = argparse.ArgumentParser(prog='topoaudio-sweep', description=cli.__doc__)
-    p.add_argument('--taus', type=float, nargs='+', default=[0, 5, 25, 50, 100])
-    p.add_argument('--archs', nargs='+', default=['cochresnet_small'])
-    p.add_argument('--seeds', type=int, nargs='+', default=[0])
-    p.add_argument('--out-dir', default='runs/sweep')
-    p.add_argument('--param', action='append', default=[], help='NAME=VALUE passed to every run (JSON values), repeatable')
-    p.add_argument('--workers', type=int, default=1)
-    p.add_argument('--devices', nargs='+', default=None, help="GPU ids, e.g. 0 1 2 3 (one run per device)")
-    p.add_argument('--shard', default='0/1', help='i/n: this node runs every n-th run starting at i')
-    p.add_argument('--no-retry', action='store_true', help='leave failed runs alone')
-    p.add_argument('--no-analyse', action='store_true')
-    p.add_argument('--fig-dir', default=None)
-    p.add_argument('--notebook', default=None, help='path of 05_train.ipynb (default: the one in this source tree)')
-    p.add_argument('--timeout', type=float, default=None)
-    p.add_argument('--n-starts', type=int, default=10)
-    a = p.parse_args(argv)
+    a = _parser().parse_args(argv)
     i, n = (int(x) for x in a.shard.split('/'))
-    res = sweep(a.taus, a.archs, a.seeds, a.out_dir, dict(_param(kv) for kv in a.param), a.workers, a.devices, (i, n),
-                not a.no_retry, a.notebook, not a.no_analyse, a.fig_dir, a.timeout, a.n_starts)
-    if res['report'] is not None: print((Path(a.out_dir)/'report.md').read_text())
+    slurm = dict(timeout_min=a.time_min, partition=a.partition, gpus_per_run=a.gpus_per_run, cpus_per_run=a.cpus_per_run,
+                 mem_gb=a.mem_gb, array_parallelism=a.array_parallelism, extra=dict(_param(kv) for kv in a.slurm_param or []))
+    try:
+        res = sweep(a.taus, a.archs, a.seeds, a.out_dir, dict(_param(kv) for kv in a.param or []), a.workers, a.devices,
+                    (i, n), a.retry, a.notebook, a.analyse, a.fig_dir, a.timeout, a.n_starts, a.force, a.rerun_changed,
+                    a.executor, slurm)
+    except (RunsChanged, Locked) as e: print(f'topoaudio-sweep: {e}', file=sys.stderr); return 2
+    except SweepInterrupted as e: print(f'topoaudio-sweep: {e}; runs marked interrupted', file=sys.stderr); return 128 + e.signum
+    if res.get('report') is not None: print((Path(a.out_dir)/'report.md').read_text())
     return 1 if res['failed'] else 0
