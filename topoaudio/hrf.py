@@ -310,3 +310,69 @@ def plot_delta_r(curves: dict, # {model name: delta_r(...) result}
     if title: fig.suptitle(title, fontsize=10)
     if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
+
+# %% ../nbs/13_hrf.ipynb #c6a700a2
+import os as _os
+from .scoring import DataUnavailable, benchmark
+
+def _subject_stage_X(subject, waves, frame_times, reduce='channels'):
+    "HRF regressors {stage: (n_kept, p)} of the subject's stages that have a time axis, for `waves` played back to back."
+    tcs, fss = {}, {}
+    for s in subject.stages:
+        try: t, f = stage_timecourses(subject.module, waves, [s], sr=subject.sample_rate, reduce=reduce)
+        except ValueError: continue                       # no time axis (a pooled stage)
+        tcs.update(t); fss.update(f)
+    if not tcs: raise ValueError('none of the subject\'s stages has a time axis')
+    return {s: hrf_regressors(pseudo_run(tcs[s]), fss[s], frame_times)[0] for s in tcs}
+
+@benchmark('hrf.brain_score', sets=('hrf',), probe_set='natsound165',
+           label='time-resolved brain score: R(network) − R(mel) (Millet & King method; not in the seed paper)',
+           description='stage channel time courses min–max scaled, Glover (legacy) HRF, blocked 12-fold ridge over blocks of '
+                       '5 sounds with per-block detrending; baseline: 40-band log-mel, 25-ms windows, 10-ms hop')
+def _hrf_brain_score(subject, cache):
+    path = _os.environ.get('TOPOAUDIO_BOLD')
+    if not path: raise DataUnavailable('no BOLD time series are shipped: set TOPOAUDIO_BOLD to an .npz with bold, t_r, '
+                                       'order (see 13_hrf) to run this benchmark')
+    try: d = np.load(path)
+    except OSError as e: raise DataUnavailable(f'cannot read {path}: {e}') from e
+    Y, t_r, order = np.asarray(d['bold'], dtype=np.float64), float(d['t_r']), np.asarray(d['order'])
+    waves, _ = subject.probes('natsound165')
+    dur = waves.shape[1] / subject.sample_rate
+    ft = np.arange(len(Y)) * t_r
+    keep = full_history(ft)
+    groups = run_groups(ft[keep], dur)
+    if order.min() < 0 or order.max() >= len(waves): raise ValueError(f'order must index the {len(waves)} sounds')
+    played = waves[order]
+    if len(played) * dur < ft[-1]: raise ValueError(f'{len(Y)} scans of {t_r} s outlast the {len(played)} sounds played')
+    sx = _subject_stage_X(subject, played, ft)
+    mel, fsm = mel_timecourses(played, subject.sample_rate)
+    R_mel = brain_score(hrf_regressors(pseudo_run(mel), fsm, ft)[0], Y[keep], groups)['r'].mean(0)
+    c = delta_r(sx, Y[keep], groups)
+    return float(np.median(c['R'][-1] - R_mel)), dict(R=np.median(c['R'], 1), delta=np.median(c['delta'], 1),
+                                                     R_mel=float(np.median(R_mel)), stages=c['stages'])
+
+@benchmark('hrf.simulation.snr', sets=('hrf',), probe_set='natsound165',
+           reference={'value': float(np.sqrt(0.5)), 'source': 'known answer √(SNR/(1+SNR)) at SNR 1'},
+           label='simulation: brain-score recovery of planted BOLD at SNR 1 (method check, not brain data)',
+           description='the 165 sounds in 3 random-order runs (TR 1 s); BOLD = HRF * (4 principal components of the model\'s '
+                       'middle stage · W) + noise at SNR 1; value = median over 50 voxels of the pooled held-out r')
+def _hrf_sim(subject, cache):
+    waves, _ = subject.probes('natsound165')
+    if _os.environ.get('IN_TEST'): waves = waves[:60]
+    dur = waves.shape[1] / subject.sample_rate
+    ft = np.arange(0, len(waves) * dur, 1.0)
+    timed = [s for s in subject.stages if s not in ('avgpool', 'pool')]
+    stage = timed[len(timed) // 2]
+    tc, fs = stage_timecourses(subject.module, waves, [stage], sr=subject.sample_rate, reduce='channels')
+    T = tc[stage].reshape(-1, tc[stage].shape[-1]).astype(np.float64)
+    T = T - T.mean(0)
+    pcs = np.linalg.svd(T, full_matrices=False)[2][:4].T                  # 4 principal directions of the stage
+    Xs, Gs = [], []
+    for k in range(3):
+        order = np.random.default_rng(k).permutation(len(waves))
+        Xk, kept = hrf_regressors(pseudo_run(tc[stage] @ pcs, order), fs[stage], ft, scale=True)
+        Xs.append(Xk); Gs.append(run_groups(ft[kept], dur) + 1000 * k)
+    X, g = np.concatenate(Xs), np.concatenate(Gs)
+    Y, _ = simulate_bold(X, g, 1.0, n_voxels=50, seed=0)
+    r = brain_score(X, Y, g)['r_pooled']
+    return float(np.median(r)), dict(stage=stage, expected=float(expected_r(1.0)))

@@ -338,3 +338,82 @@ def planted_voxels(features: dict, # {stage: (n, p)}
         s = f @ rng.standard_normal((f.shape[1], len(v)))
         Y[:, v] = s / s.std(0) + noise * rng.standard_normal(s.shape)
     return Y
+
+# %% ../nbs/12_rsa.ipynb #e9f9b955
+import os as _os
+from .scoring import DataUnavailable, benchmark
+
+def _nh2015_responses():
+    "NH2015 responses from `TOPOAUDIO_NH2015` (the tuckute_feather_2023 archive root), or DataUnavailable."
+    from topoaudio.encoding import load_nh2015
+    root = _os.environ.get('TOPOAUDIO_NH2015')
+    if not root: raise DataUnavailable('NH2015 voxel responses are not shipped: set TOPOAUDIO_NH2015 to the '
+                                       'tuckute_feather_2023 archive root (neural/NH2015/) to run this benchmark')
+    try: return load_nh2015(root)
+    except (FileNotFoundError, OSError) as e: raise DataUnavailable(f'cannot read NH2015 from {root}: {e}') from e
+
+def _subject_splits(meta, resp):
+    "Per-subject response matrices (165, V_s), repetitions averaged."
+    Y = resp.mean(2) if resp.ndim == 3 else resp
+    return [Y[:, (meta.subj_idx == s).to_numpy()] for s in sorted(meta.subj_idx.unique())]
+
+@benchmark('rsa.nh2015.region', sets=('rsa',), probe_set='natsound165',
+           label='whole-region RSA, NH2015 (Tuckute et al. 2023 protocol; not in the seed paper)',
+           description='brain RDM 1 − Pearson over each subject\'s voxels, Spearman with each stage; stage chosen on the 83 '
+                       'training sounds of each released split, scored on the 82 test sounds')
+def _rsa_region(subject, cache):
+    from topoaudio.fetch import nh2015_splits
+    d = _nh2015_responses()
+    res = region_rsa(subject.features('natsound165'), _subject_splits(d['meta'], d['responses']), splits=nh2015_splits())
+    return res['mean'], dict(score=res['score'], ceiling=res['ceiling'], best=res['best'], stages=res['stages'],
+                             r_test=res['r_test'].mean(2))
+
+def _grid_locations(meta):
+    return (meta.hemi.astype(str) + ':' + meta.x_flat_mm.astype(str) + ':' + meta.y_flat_mm.astype(str)).to_numpy()
+
+@benchmark('rsa.nh2015.searchlight', sets=('rsa',), probe_set='natsound165',
+           label='searchlight RSA layer map, NH2015 (searchlight-paper method on the 2-mm flat grid; not in the seed paper)',
+           description='30-voxel searchlights within subject × hemisphere, brain RDM 1 − Pearson, Spearman with each stage; '
+                       'group one-sided t over subjects per grid location, BH-FDR at 0.05/L')
+def _rsa_searchlight(subject, cache):
+    d = _nh2015_responses()
+    meta = d['meta']
+    if not {'x_flat_mm', 'y_flat_mm', 'hemi'} <= set(meta.columns): raise DataUnavailable('the NH2015 voxels lack flat-map coordinates')
+    Y = d['responses'].mean(2) if d['responses'].ndim == 3 else d['responses']
+    sl = searchlight_rsa(Y, meta_neighbourhoods(meta), subject.features('natsound165'))
+    g = group_searchlight(sl['r'], meta.subj_idx.to_numpy(), _grid_locations(meta))
+    return float(g['significant'].mean()), dict(best=g['best'], best_r=g['best_r'], significant=g['significant'],
+                                                locations=np.asarray(g['locations']), stages=list(subject.stages))
+
+@benchmark('rsa.proxy.components', sets=('rsa',), probe_set='natsound165',
+           label='RSA against a component-proxy RDM (NH2015 components R, 165 × 6) — a proxy, not voxel data',
+           description='brain RDM replaced by 1 − Pearson between the sounds\' six-component response profiles; stage chosen '
+                       'on the 83 training sounds of each released split, Spearman on the 82 test sounds')
+def _rsa_proxy(subject, cache):
+    from topoaudio.fetch import nh2015_components, nh2015_splits, DataError
+    try: R, splits = nh2015_components()['R'], nh2015_splits()
+    except DataError as e: raise DataUnavailable(f'NH2015 components unavailable: {e}') from e
+    res = region_rsa(subject.features('natsound165'), [R], splits=splits)
+    return float(res['score'][0]), dict(r_test=res['r_test'][0].mean(1), best=res['best'][0], stages=res['stages'])
+
+@benchmark('rsa.planted.searchlight', sets=('rsa',), probe_set='natsound165',
+           label='simulation: planted searchlight with the model\'s own stages on the NH2015 grid (method check / stage identifiability)',
+           description='three bands of the flat maps driven by the first, middle and last stage (random projections + equal '
+                       'noise); value = fraction of FDR-significant locations whose recovered best stage is the planted one')
+def _rsa_planted(subject, cache):
+    from topoaudio.fetch import voxel_meta
+    feats = subject.features('natsound165')
+    if len(feats) < 3: raise ValueError('the planted searchlight needs at least 3 stages')
+    meta = voxel_meta()
+    if _os.environ.get('IN_TEST'): meta = meta[meta.subj_idx.isin([0, 1, 2])].reset_index(drop=True)
+    L = len(feats)
+    bands = np.digitize(meta.y_flat_mm, np.quantile(meta.y_flat_mm, [1 / 3, 2 / 3]))
+    planted = np.array([L - 1, 0, L // 2])[bands]
+    Y = planted_voxels(feats, planted, seed=0)
+    sl = searchlight_rsa(Y, meta_neighbourhoods(meta), feats)
+    loc = _grid_locations(meta)
+    g = group_searchlight(sl['r'], meta.subj_idx.to_numpy(), loc)
+    truth = np.array([dict(zip(loc, planted))[l] for l in g['locations']])
+    s = g['significant']
+    frac = float((g['best'][s] == truth[s]).mean()) if s.any() else 0.0
+    return frac, dict(n_significant=int(s.sum()), n_locations=len(s), single_subject_match=float((sl['best'] == planted).mean()))
