@@ -84,7 +84,7 @@ def compare_rdms(a, # (m,) RDM or (k, m) stack
         out = _zrows(A) @ _zrows(B).T
     return float(out[0, 0]) if single else out
 
-# %% ../nbs/12_rsa.ipynb #4bcc2003
+# %% ../nbs/12_rsa.ipynb #ade839b6
 def _split_masks(splits, n):
     if splits is None:
         from topoaudio.encoding import random_splits
@@ -104,7 +104,8 @@ def region_rsa(features: dict, # {stage: (n_sounds, p)} stage features
               ) -> dict:
     "Per subject: the train-chosen best stage per split, its held-out ρ (`score`), and the inter-subject `ceiling`."
     if not features: raise ValueError('give at least one stage')
-    resp = [_patterns(r, 'responses') for r in ([responses] if np.ndim(responses) == 2 else responses)]
+    single = isinstance(responses, np.ndarray) and responses.ndim == 2
+    resp = [_patterns(r, 'responses') for r in ([responses] if single else responses)]
     n = len(resp[0])
     if any(len(r) != n for r in resp) or any(len(f) != n for f in features.values()):
         raise ValueError('features and every subject\'s responses need the same number of sounds')
