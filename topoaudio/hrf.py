@@ -13,10 +13,11 @@ __all__ = ['GLOVER_RATIO', 'ALPHAS_MK', 'stage_timecourses', 'hrf_kernel', 'minm
            'detrend_blocks', 'block_folds', 'brain_score', 'mel_timecourses', 'pseudo_run', 'run_groups',
            'simulate_bold', 'expected_r', 'split_ci', 'delta_r', 'plot_delta_r']
 
-# %% ../nbs/13_hrf.ipynb #55e360f1
+# %% ../nbs/13_hrf.ipynb #af74458d
 def _time_reduce(grid, how):
     def f(m, o):
         if o.ndim == 4: return (o.mean(2) if how == 'channels' else o.flatten(1, 2)).transpose(1, 2)   # (B, T, p)
+        if o.ndim == 3 and isinstance(m, nn.Conv1d): return o.transpose(1, 2)                          # (B, C, T) → (B, T, C)
         if o.ndim == 3 and grid is not None and o.shape[1] in (grid[0] * grid[1], grid[0] * grid[1] + 2):
             x = o[:, -grid[0] * grid[1]:]
             return x.reshape(len(x), *grid, -1).mean(1)                                              # (B, n_t, D)
