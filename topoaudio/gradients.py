@@ -96,6 +96,7 @@ def layer_gradients(maps: dict, # {layer: {'tonotopy': map, 'am': map, ...}} fro
                    ):
     "DataFrame per layer: R² and direction of both planar gradients, their folded angle (NaN if flat) and the flat flag."
     import pandas as pd
+    if not maps: raise ValueError('no layers given (maps is empty)')
     rows = []
     for L, ms in maps.items():
         g = gradient_angle(ms[a], ms[b], shape=(shapes or {}).get(L), min_r2=min_r2, alpha=alpha)

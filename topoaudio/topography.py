@@ -275,6 +275,7 @@ def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
     if a2.ndim != 2 or pos.shape != (a2.shape[1], 2):
         raise ValueError(f'map {a.shape} and positions {pos.shape} do not match: need (n_units,) or (n_probes, n_units), and (n_units, 2)')
     if not np.isfinite(a2).all(): raise ValueError('the map contains NaN or inf; drop those units first')
+    if a2.shape[1] < 2: raise ValueError(f'need at least 2 units for a distance curve, got {a2.shape[1]}')
     if a2.shape[1] > max_units:
         keep = np.sort(np.random.default_rng(seed).choice(a2.shape[1], max_units, replace=False))
         a2, pos = a2[:, keep], pos[keep]
@@ -357,6 +358,7 @@ def topography_summary(maps: dict, # output of `layer_maps`
                       ):
     "DataFrame: Moran's I, p, map smoothness (not Eq. 4) and NaN count per layer and map, plus the mean over layers ('mean' rows)."
     import pandas as pd
+    if not maps or not any(maps.values()): raise ValueError('no maps to summarise (maps is empty)')
     rows = [dict(layer=L, map=k, **map_metrics(v, (shapes or {}).get(L), n_perm)) for L, ms in maps.items() for k, v in ms.items()]
     df = pd.DataFrame(rows)
     mean = df.groupby('map', sort=False)[['moran', 'smoothness']].mean().reset_index().assign(layer='mean')
