@@ -37,7 +37,7 @@ class _Done(Exception): "Raised inside a hook to stop the forward pass once ever
 
 def _as_tensor(waves) -> torch.Tensor:
     "Waveforms `(N, T)` as a float32 tensor; signed-integer PCM is scaled by its full scale (int16: / 32768)."
-    w = waves if torch.is_tensor(waves) else torch.from_numpy(np.asarray(waves))
+    w = waves if torch.is_tensor(waves) else torch.from_numpy(np.ascontiguousarray(waves))   # (copies reversed views)
     if w.dtype == torch.bool or w.is_complex() or (not w.is_floating_point() and not w.is_signed()):
         raise ValueError(f'waves of dtype {w.dtype} are not audio: pass float waveforms, or signed-integer PCM '
                          '(int8/int16/int32, scaled by their full scale); unsigned 8-bit PCM: (x - 128) / 128')
