@@ -216,6 +216,7 @@ def _run_starts(W0, seeds, n_jobs, engine='auto'):
         return [rotate_to_max_negentropy(W0, sd, pn) for sd in seeds]
     import threading
     from concurrent.futures import ThreadPoolExecutor
+    if engine != 'numpy': _numba_entropies()          # set the kernel up once, before the threads
     local = threading.local()
     def run(sd):
         if not hasattr(local, 'pn'): local.pn = PairNegentropy(N, engine=engine)
