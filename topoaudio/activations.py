@@ -13,7 +13,8 @@ from .fetch import natsound_table
 
 # %% auto #0
 __all__ = ['get_layers', 'record', 'time_average', 'stage_features', 'unit_axis', 'n_units', 'unit_mean', 'unit_responses',
-           'sheet_positions', 'tone_probes', 'am_probes', 'natural_probes']
+           'sheet_positions', 'as_frontend', 'tone_probes', 'am_probes', 'modulation_transfer', 'envelope_passband',
+           'natural_probes']
 
 # %% ../nbs/02a_activations.ipynb #64a4770f
 def get_layers(model: nn.Module, # any module
@@ -35,14 +36,20 @@ def get_layers(model: nn.Module, # any module
 class _Done(Exception): "Raised inside a hook to stop the forward pass once every requested layer has fired."
 
 def _as_tensor(waves) -> torch.Tensor:
-    "Waveforms `(N, T)` (array or tensor) as a float32 tensor, with a clear error for other shapes or NaNs."
-    w = torch.as_tensor(np.asarray(waves) if not torch.is_tensor(waves) else waves, dtype=torch.float32)
+    "Waveforms `(N, T)` as a float32 tensor; signed-integer PCM is scaled by its full scale (int16: / 32768)."
+    w = waves if torch.is_tensor(waves) else torch.from_numpy(np.ascontiguousarray(waves))   # (copies reversed views)
+    if w.dtype == torch.bool or w.is_complex() or (not w.is_floating_point() and not w.is_signed()):
+        raise ValueError(f'waves of dtype {w.dtype} are not audio: pass float waveforms, or signed-integer PCM '
+                         '(int8/int16/int32, scaled by their full scale); unsigned 8-bit PCM: (x - 128) / 128')
+    if w.dtype == torch.int64: raise ValueError('waves of dtype int64 are not a PCM format: convert to float (or int16/int32 PCM)')
+    if not w.is_floating_point(): w = w.double() / 2.0 ** (torch.iinfo(w.dtype).bits - 1)   # PCM full scale → ±1
+    w = w.to(torch.float32)
     if w.ndim != 2: raise ValueError(f'waves must be (N, T), got shape {tuple(w.shape)}')
     if not torch.isfinite(w).all(): raise ValueError('waves contain NaN or inf')
     return w
 
 def record(model: nn.Module, # any module; called as `model(batch)`
-           waves, # (N, T) waveforms (or whatever `model` takes, batched along the first axis)
+           waves, # (N, T) waveforms, float or signed-integer PCM (scaled to ±1), batched along the first axis
            layers, # a layer name or list of names (see `get_layers`)
            reduce, # function (module, output tensor (B, ...)) -> (B, p) tensor, applied batch by batch
            batch_size: int = 16,
@@ -155,33 +162,135 @@ def _ramp(n: int, sr: int, ramp: float = 0.01) -> np.ndarray:
     w[:k], w[n - k:] = r, r[::-1]
     return w
 
-def tone_probes(freqs=None, # frequencies in Hz; default 40 log-spaced from 50 Hz to 8 kHz
+def as_frontend(frontend): # a `Cochleagram`, a preset name ('cfg1', 'small'), a model with a `.frontend`, or None
+    "The `Cochleagram` a probe set is played through (None stays None), with a clear error for a model without one."
+    from topoaudio.cochleagram import Cochleagram, PRESETS
+    if frontend is None or isinstance(frontend, Cochleagram): return frontend
+    if isinstance(frontend, str):
+        if frontend not in PRESETS: raise ValueError(f'unknown front-end preset {frontend!r}; choose one of {list(PRESETS)}')
+        return Cochleagram(frontend)
+    fe = getattr(frontend, 'frontend', None)
+    if isinstance(fe, Cochleagram): return fe
+    raise ValueError(f'{type(frontend).__name__} has no cochleagram front end (`.frontend` is {fe!r}): give the preset '
+                     'its inputs were made with, or frontend=None to skip the validity checks')
+
+def _check_range(kind, vals, lo, hi, why, strict):
+    "Refuse (strict) or warn about probe values outside [lo, hi]."
+    bad = vals[(vals < lo * (1 - 1e-9)) | (vals > hi * (1 + 1e-9))]
+    if not len(bad): return
+    msg = f'{kind} {np.round(bad, 2).tolist()} Hz lie outside [{lo:.4g}, {hi:.4g}] Hz, {why}'
+    if strict: raise ValueError(msg + '; pass strict=False to use them anyway')
+    import warnings; warnings.warn(msg)
+
+def tone_probes(freqs=None, # frequencies in Hz; default `n` log-spaced from 50 Hz to 8 kHz (inside the front end's range)
                 sr: int = 20000, dur: float = 2.0, # sample rate (Hz) and duration (s)
                 n: int = 40, # number of default frequencies
+                frontend=None, # front end (see `as_frontend`): frequencies must lie in its filter bank's [low_lim, high_lim]
+                strict: bool = True, # refuse (True) or only warn about frequencies outside that range
                ) -> tuple[np.ndarray, np.ndarray]:
     "Pure tones with 10-ms ramps at RMS 0.1: `(waves (n, sr·dur) float32, freqs (n,) Hz)`."
-    freqs = np.geomspace(50, 8000, n) if freqs is None else np.asarray(freqs, dtype=np.float64).ravel()
+    fe = as_frontend(frontend)
+    lo, hi = (50., 8000.) if fe is None else (max(50., fe.config['low_lim']), min(8000., fe.config['high_lim']))
+    freqs = np.geomspace(lo, hi, n) if freqs is None else np.asarray(freqs, dtype=np.float64).ravel()
     if (freqs <= 0).any() or (freqs >= sr / 2).any(): raise ValueError(f'tone frequencies must lie in (0, {sr/2}) Hz')
+    if fe is not None:
+        if fe.sr != sr: raise ValueError(f'the front end runs at {fe.sr} Hz, the probes at sr={sr}')
+        _check_range('tone frequencies', freqs, fe.config['low_lim'], fe.config['high_lim'],
+                     f"the range of the {fe.config['preset']!r} filter bank's bandpass filters", strict)
     t = np.arange(int(round(sr * dur))) / sr
     return _rms_normalise(np.sin(2 * np.pi * freqs[:, None] * t) * _ramp(len(t), sr)), freqs
 
 # %% ../nbs/02a_activations.ipynb #2c176323
-def am_probes(rates=None, # modulation rates in Hz; default `n` log-spaced from 2 to 256 Hz
-              sr: int = 20000, dur: float = 2.0,
-              n: int = 15, # number of default rates
-              depth: float = 1.0, # modulation depth m in [0, 1]
-              seed: int = 0, # seeds the noise carrier and the modulation phases
-             ) -> tuple[np.ndarray, np.ndarray]:
-    "Sinusoidally amplitude-modulated white noise at RMS 0.1: `(waves (n, sr·dur) float32, rates (n,) Hz)`."
-    rates = np.geomspace(2, 256, n) if rates is None else np.asarray(rates, dtype=np.float64).ravel()
-    if (rates <= 0).any() or (rates >= sr / 4).any(): raise ValueError(f'AM rates must lie in (0, {sr/4}) Hz')
-    if not 0 <= depth <= 1: raise ValueError('depth must be in [0, 1]')
+def _am_noise(rates, sr, dur, depth, seed) -> np.ndarray:
+    "AM white noise `(n, sr·dur)` float32 at RMS 0.1: one frozen carrier, a random modulation phase per rate."
     rng = np.random.default_rng(seed)
     t = np.arange(int(round(sr * dur))) / sr
     carrier = rng.standard_normal(len(t))
     phase = rng.uniform(0, 2 * np.pi, (len(rates), 1))
     env = 1 + depth * np.sin(2 * np.pi * rates[:, None] * t + phase)
-    return _rms_normalise(carrier * env * _ramp(len(t), sr)), rates
+    return _rms_normalise(carrier * env * _ramp(len(t), sr))
+
+def am_probes(rates=None, # modulation rates in Hz; default `n` log-spaced from 2 Hz to the front end's passband (256 Hz without one)
+              sr: int = 20000, dur: float = 2.0,
+              n: int = 15, # number of default rates
+              depth: float = 1.0, # modulation depth m in [0, 1]
+              seed: int = 0, # seeds the noise carrier and the modulation phases
+              frontend=None, # front end (see `as_frontend`); its envelope passband bounds the rates
+              max_atten_db: float = 6.0, # passband criterion: modulation attenuated by at most this much on the way in
+              strict: bool = True, # refuse (True) or only warn about rates above the passband
+             ) -> tuple[np.ndarray, np.ndarray]:
+    "Sinusoidally amplitude-modulated white noise at RMS 0.1: `(waves (n, sr·dur) float32, rates (n,) Hz)`."
+    fe = as_frontend(frontend)
+    if fe is not None and fe.sr != sr: raise ValueError(f'the front end runs at {fe.sr} Hz, the probes at sr={sr}')
+    top = 256. if fe is None else envelope_passband(fe, max_atten_db)
+    rates = np.geomspace(2, top, n) if rates is None else np.asarray(rates, dtype=np.float64).ravel()
+    if (rates <= 0).any() or (rates >= sr / 4).any(): raise ValueError(f'AM rates must lie in (0, {sr/4}) Hz')
+    if not 0 <= depth <= 1: raise ValueError('depth must be in [0, 1]')
+    if fe is not None:
+        _check_range('AM rates', rates, 0, top, f"the envelope passband of the {fe.config['preset']!r} front end "
+                     f"(modulation attenuated by more than {max_atten_db:g} dB, or aliased above env_sr/2 = {fe.env_sr / 2:g} Hz)", strict)
+    return _am_noise(rates, sr, dur, depth, seed), rates
+
+# %% ../nbs/02a_activations.ipynb #a407b38d
+def _frame_times(fe, n_frames: int) -> np.ndarray:
+    "Centre time (s) of each cochleagram frame (valid convolution, stride `hop`)."
+    return (np.arange(n_frames) * fe.hop + fe.window_size / 2) / fe.sr
+
+def modulation_transfer(frontend, # `Cochleagram`, preset name, or model with `.frontend` (see `as_frontend`)
+                        rates, # (n,) modulation rates, Hz
+                        depth: float = 1.0, # input modulation depth
+                        seed: int = 0, # carrier seed (as in `am_probes`)
+                        dur: float = 2.0, # probe duration, s
+                        floor: bool = False, # also measure the unmodulated carrier (the noise floor)
+                       ) -> dict:
+    "Depth of AM noise's modulation in the cochleagram envelopes: `{'rate', 'depth_out', 'gain_db'(, 'floor_db')}`, each (n,)."
+    fe = as_frontend(frontend)
+    if fe is None: raise ValueError('modulation_transfer needs a front end')
+    rates = np.asarray(rates, dtype=np.float64).ravel()
+    def measure(d):
+        with torch.no_grad(): E = fe.envelopes(torch.from_numpy(_am_noise(rates, fe.sr, dur, d, seed))).double().numpy()
+        t = _frame_times(fe, E.shape[-1]); out = np.full(len(rates), np.nan)
+        for k, r in enumerate(rates):
+            fa = abs((r + fe.env_sr / 2) % fe.env_sr - fe.env_sr / 2)             # the rate's alias on the frame grid
+            if min(fa, fe.env_sr / 2 - fa) < 1 / dur: continue                     # aliases to 0 or Nyquist: no phase
+            X = np.c_[np.ones_like(t), np.cos(2 * np.pi * r * t), np.sin(2 * np.pi * r * t)]
+            a, b, c = np.linalg.lstsq(X, E[k].T, rcond=None)[0]                   # (C,) each
+            out[k] = np.abs((b + 1j * c).sum()) / a.sum()
+        return out
+    m = measure(depth)
+    res = dict(rate=rates, depth_out=m, gain_db=20 * np.log10(m / depth))
+    if floor: res['floor_db'] = 20 * np.log10(measure(0.0) / depth)
+    return res
+
+# %% ../nbs/02a_activations.ipynb #f2cfb5f1
+_PASSBANDS = {}
+
+def envelope_passband(frontend, # `Cochleagram`, preset name, or model with `.frontend` (see `as_frontend`)
+                      max_atten_db: float = 6.0, # attenuation allowed (dB below the input modulation depth)
+                      lo: float = 2.0, # lowest rate tried, Hz
+                      seed: int = 0, dur: float = 2.0, # carrier seed and duration (as in `am_probes`)
+                     ) -> float:
+    "Highest AM rate (Hz) that reaches the cochleagram attenuated by at most `max_atten_db` (and below env_sr/2)."
+    import json
+    fe = as_frontend(frontend)
+    if fe is None: raise ValueError('envelope_passband needs a front end')
+    if not max_atten_db > 0: raise ValueError(f'max_atten_db must be positive, got {max_atten_db}')
+    key = json.dumps([fe.config, max_atten_db, lo, seed, dur], sort_keys=True)
+    if key in _PASSBANDS: return _PASSBANDS[key]
+    margin = 0.25                                   # dB: the measurement repeats to ±0.1 dB across carriers and phases
+    ok = lambda r: modulation_transfer(fe, r, seed=seed, dur=dur)['gain_db'] >= -(max_atten_db - margin)   # NaN → False
+    nyq = fe.env_sr / 2 - 1.5 / dur
+    grid = np.r_[lo * 2 ** (np.arange(0, np.log2(nyq / lo), 0.25)), nyq]
+    inside = ok(grid)
+    if not inside[0]: raise ValueError(f'even {lo} Hz is attenuated by more than {max_atten_db} dB')
+    k = int(np.argmin(inside)) if not inside.all() else len(grid) - 1
+    a, b = (grid[k - 1], grid[k]) if not inside.all() else (grid[k], grid[k])
+    while b / a > 1.01:
+        mid = np.sqrt(a * b)
+        if ok([mid])[0]: a = mid
+        else: b = mid
+    _PASSBANDS[key] = float(a)
+    return float(a)
 
 # %% ../nbs/02a_activations.ipynb #a0687874
 def natural_probes(sr: int = 20000, dur: float = 2.0,

@@ -104,6 +104,10 @@ def _check_wave(x, min_len: int) -> tuple[torch.Tensor, bool]:
         raise ValueError(f'waveform dtype {x.dtype} is not supported: use float32 or float64 (cast half precision up)')
     if x.ndim not in (1, 2): raise ValueError(f'expected a waveform (T,) or a batch (B, T), got shape {tuple(x.shape)}')
     if x.numel() == 0: raise ValueError(f'empty waveform, shape {tuple(x.shape)}')
+    if x.ndim == 2 and x.shape[1] <= 8 < x.shape[0]:                     # (T, channels): a layout error, not a short clip
+        kind = 'stereo' if x.shape[1] == 2 else f'{x.shape[1]}-channel audio'
+        raise ValueError(f'expected mono (T,) or (B, T); got {tuple(x.shape)} — looks like {kind} (T, {x.shape[1]}): '
+                         'average channels (x.mean(-1)) or transpose')
     if x.shape[-1] < min_len:
         raise ValueError(f'waveform of {x.shape[-1]} samples is shorter than the {min_len}-tap downsampling window')
     if not torch.isfinite(x).all(): raise ValueError('waveform contains NaN or Inf')

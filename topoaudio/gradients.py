@@ -68,13 +68,20 @@ def is_flat(fit: PlaneFit, min_r2: float = 0.1, alpha: float = 0.05) -> bool:
     "True if the plane does not describe the map: R² undefined or < `min_r2`, or slope p-value > `alpha`."
     return not (np.isfinite(fit.r2) and fit.r2 >= min_r2 and fit.p <= alpha)
 
-def gradient_angle(map1, # (n_units,) first preference map, e.g. log2 best frequency
-                   map2, # (n_units,) second map, e.g. log2 best AM rate
-                   positions=None, shape=None, # unit positions (default: the TopoLoss sheet)
+def gradient_angle(map1, # (n_units,) first preference map (e.g. log2 best frequency), or an (h, w) sheet
+                   map2, # (n_units,) second map (e.g. log2 best AM rate), or an (h, w) sheet of the same shape
+                   positions=None, # (n_units, 2) unit positions; default: the sheet
+                   shape=None, # sheet (h, w); default: the maps' own 2-D shape, else `sheet_shape(n_units)`
                    min_r2: float = 0.1, alpha: float = 0.05, # flat-map criteria
                   ) -> dict:
     "Folded angle (°) between the planar gradients of two maps; NaN with `flat=True` when either map is flat."
-    m1, m2 = np.asarray(map1, dtype=np.float64).ravel(), np.asarray(map2, dtype=np.float64).ravel()
+    a1, a2 = np.asarray(map1, dtype=np.float64), np.asarray(map2, dtype=np.float64)
+    if a1.ndim == 2 or a2.ndim == 2:                                        # sheets: keep their (h, w) layout
+        sh = {a.shape for a in (a1, a2) if a.ndim == 2}
+        if len(sh) > 1 or (a1.ndim != a2.ndim and a1.size != a2.size): raise ValueError(f'the maps have shapes {a1.shape} and {a2.shape}')
+        if shape is None and positions is None: shape = sh.pop()
+        elif shape is not None and tuple(shape) not in sh: raise ValueError(f'shape={tuple(shape)} but the maps are {sh.pop()} sheets')
+    m1, m2 = a1.ravel(), a2.ravel()
     if m1.size != m2.size: raise ValueError(f'the maps have {m1.size} and {m2.size} units')
     f1, f2 = fit_plane(m1, positions, shape), fit_plane(m2, positions, shape)
     flat = is_flat(f1, min_r2, alpha) or is_flat(f2, min_r2, alpha)
@@ -89,6 +96,7 @@ def layer_gradients(maps: dict, # {layer: {'tonotopy': map, 'am': map, ...}} fro
                    ):
     "DataFrame per layer: R² and direction of both planar gradients, their folded angle (NaN if flat) and the flat flag."
     import pandas as pd
+    if not maps: raise ValueError('no layers given (maps is empty)')
     rows = []
     for L, ms in maps.items():
         g = gradient_angle(ms[a], ms[b], shape=(shapes or {}).get(L), min_r2=min_r2, alpha=alpha)

@@ -14,8 +14,9 @@ from .activations import record, unit_mean, sheet_positions, tone_probes, am_pro
 # %% auto #0
 __all__ = ['SPEECH', 'MUSIC', 'AMBIGUOUS', 'MAPS', 'MAP_STYLE', 'SIG', 'as_sheet', 'preference_map', 'best_frequency',
            'best_am_rate', 'selectivity', 'speech_selectivity', 'music_selectivity', 'grid_weights', 'mesh_weights',
-           'Moran', 'morans_i', 'smoothness_curve', 'smoothness', 'default_probes', 'layer_maps', 'map_metrics',
-           'topography_summary', 'plot_maps', 'fsaverage5_mesh', 'brain_moran', 'plot_brain_maps']
+           'Moran', 'morans_i', 'tuning_smoothness', 'planted_map', 'planted_tuning', 'smoothness_curve', 'smoothness',
+           'default_probes', 'layer_maps', 'map_metrics', 'topography_summary', 'plot_maps', 'fsaverage5_mesh',
+           'brain_moran', 'plot_brain_maps']
 
 # %% ../nbs/09_topography.ipynb #f85b01f2
 def as_sheet(values, # (n_units,) map, or an (h, w) array already on the sheet
@@ -149,6 +150,9 @@ def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
         v = v.ravel()
         W = sp.csr_matrix(weights, dtype=np.float64)
         if W.shape != (v.size, v.size): raise ValueError(f'weights are {W.shape} but the map has {v.size} values')
+        if not np.isfinite(W.data).all():
+            raise ValueError(f'the weights hold {int((~np.isfinite(W.data)).sum())} NaN/inf entries: an adjacency must be finite '
+                             '(0 = not neighbours); fix or zero them')
     if binary: W = (W != 0).astype(np.float64)
     if nan_policy not in ('raise', 'omit'): raise ValueError(f"nan_policy must be 'raise' or 'omit', not {nan_policy!r}")
     bad = ~np.isfinite(v)
@@ -174,6 +178,88 @@ def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
         zs = (I - sims.mean()) / sims.std()
     return Moran(I, -1 / (N - 1), float(p), float(zs), N)
 
+# %% ../nbs/09_topography.ipynb #bea18aa2
+def _unit_positions(n: int, positions_or_shape) -> np.ndarray:
+    "`(n, 2)` positions from explicit positions, a sheet shape `(h, w)` (row-major), or None (`sheet_shape(n)`)."
+    if positions_or_shape is None: return sheet_positions(n)
+    p = np.asarray(positions_or_shape, dtype=np.float64)
+    if p.shape == (n, 2): return p
+    if p.shape == (2,) and n != 2: return sheet_positions(n, tuple(int(s) for s in p))
+    raise ValueError(f'positions_or_shape must be ({n}, 2) positions or a sheet shape (h, w) with h·w = {n}, got shape {p.shape}')
+
+def _distance_edges(pos: np.ndarray, n_bins: int, max_dist) -> np.ndarray:
+    "Equal-width bin edges from the nearest pairwise distance to `max_dist` (default half the largest distance)."
+    from scipy.spatial import cKDTree
+    d1 = cKDTree(pos).query(pos, k=2)[0][:, 1].min()                      # nearest-neighbour distance
+    span = np.ptp(pos, 0); dmax = np.hypot(*span) / 2 if max_dist is None else float(max_dist)
+    edges = np.linspace(d1, max(dmax, d1 + 1e-9), n_bins + 1); edges[-1] += 1e-9
+    return edges
+
+# %% ../nbs/09_topography.ipynb #ae059a05
+def tuning_smoothness(responses, # (n_stimuli, n_units) responses, e.g. to the 165 natural sounds
+                      positions_or_shape=None, # (n_units, 2) sheet positions, or the sheet (h, w), row-major; default `sheet_shape(n_units)`
+                      n_bins: int = 10, # equal-width distance bins
+                      max_dist: float | None = None, # last bin edge; default half the largest distance on the sheet
+                      max_units: int = 4096, # subsample larger sheets (seeded)
+                      seed: int = 0,
+                      block: int = 512, # units per block of the pair loop (memory ~ block · n_units)
+                     ) -> dict:
+    "Eq. 4 on tuning dissimilarity (1 − Pearson r) vs sheet distance: `{'S', 'curve' (n_bins,), 'distances' (n_bins,), 'x0', 'max', 'counts', 'n_units', 'n_flat'}`."
+    r = np.asarray(responses, dtype=np.float64)
+    if r.ndim != 2: raise ValueError(f'responses must be (n_stimuli, n_units), got shape {r.shape}')
+    if not np.isfinite(r).all(): raise ValueError('responses contain NaN or inf')
+    if len(r) < 3: raise ValueError(f'need ≥ 3 stimuli to correlate tuning profiles, got {len(r)}')
+    pos = _unit_positions(r.shape[1], positions_or_shape)
+    sd = r.std(0)
+    ok = sd > 1e-12 * np.abs(r).max(0).clip(1e-300)                       # flat units have no tuning profile
+    r, pos = r[:, ok], pos[ok]
+    if r.shape[1] > max_units:
+        keep = np.sort(np.random.default_rng(seed).choice(r.shape[1], max_units, replace=False)); r, pos = r[:, keep], pos[keep]
+    n = r.shape[1]
+    if n < 3: raise ValueError(f'need ≥ 3 units with non-constant responses, got {n} ({int((~ok).sum())} flat)')
+    Z = (r - r.mean(0)) / (r.std(0) * np.sqrt(len(r)))                    # columns: unit-norm, zero-mean
+    edges = _distance_edges(pos, n_bins, max_dist)
+    cnt, tot = np.zeros(n_bins), np.zeros(n_bins)
+    for i0 in range(0, n - 1, block):
+        i1 = min(n, i0 + block)
+        dis = 1 - Z[:, i0:i1].T @ Z[:, i0 + 1:]                            # (b, n − i0 − 1): pairs (i, j), j > i0
+        d = np.sqrt(((pos[i0:i1, None] - pos[None, i0 + 1:]) ** 2).sum(-1))
+        upper = np.arange(i0 + 1, n)[None] > np.arange(i0, i1)[:, None]
+        b = np.digitize(d[upper], edges) - 1; inb = (b >= 0) & (b < n_bins)
+        cnt += np.bincount(b[inb], minlength=n_bins); tot += np.bincount(b[inb], dis[upper][inb], minlength=n_bins)
+    with np.errstate(invalid='ignore', divide='ignore'): curve = tot / cnt
+    x0, mx = curve[0], np.nanmax(curve) if np.isfinite(curve).any() else np.nan
+    if not np.isfinite(x0) or mx <= 1e-12: S = np.nan                     # every pair identically tuned: undefined
+    else: S = np.inf if x0 <= 1e-12 else float((mx - x0) / x0)
+    return dict(S=S, curve=curve, distances=(edges[:-1] + edges[1:]) / 2, x0=float(x0), max=float(mx), counts=cnt.astype(int),
+                n_units=n, n_flat=int((~ok).sum()))
+
+# %% ../nbs/09_topography.ipynb #23667def
+def planted_map(shape, # sheet (h, w)
+                sigma: float = 3.0, # smoothness: Gaussian blur (units) of the white-noise field
+                kind: str = 'field', # 'field' (blurred noise) or 'gradient' (linear along x)
+                seed: int = 0,
+               ) -> np.ndarray:
+    "A smooth planted preference map `(h·w,)` in [0, 1], row-major, uniformly distributed over the units."
+    from scipy.ndimage import gaussian_filter
+    from scipy.stats import rankdata
+    h, w = (int(s) for s in shape)
+    if kind == 'gradient': v = np.tile(np.arange(w, dtype=np.float64), (h, 1)) + 1e-6 * np.arange(h)[:, None]
+    elif kind == 'field': v = gaussian_filter(np.random.default_rng(seed).standard_normal((h, w)), sigma, mode='reflect')
+    else: raise ValueError(f"kind must be 'field' or 'gradient', not {kind!r}")
+    return (rankdata(v.ravel()) - 1) / max(h * w - 1, 1)
+
+def planted_tuning(pref, # (n_units,) preferences in [0, 1] (e.g. `planted_map`)
+                   n_stimuli: int = 40, # stimuli evenly spaced on [0, 1] (e.g. log-spaced tones)
+                   width: float = 0.1, # tuning width (s.d., same units as `pref`)
+                   noise: float = 0.05, # Gaussian response noise (s.d.)
+                   seed: int = 0,
+                  ) -> np.ndarray:
+    "Planted responses `(n_stimuli, n_units)`: Gaussian tuning around each unit's preference, plus noise."
+    pref = np.asarray(pref, dtype=np.float64).ravel()
+    x = np.linspace(0, 1, n_stimuli)[:, None]
+    return np.exp(-0.5 * ((x - pref[None]) / width) ** 2) + noise * np.random.default_rng(seed).standard_normal((n_stimuli, pref.size))
+
 # %% ../nbs/09_topography.ipynb #3bdc3b96
 def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
                      positions, # (n_units, 2) unit positions on the sheet
@@ -182,13 +268,14 @@ def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
                      max_units: int = 4096, # subsample larger sheets (seeded)
                      seed: int = 0,
                     ) -> tuple[np.ndarray, np.ndarray]:
-    "Dissimilarity vs distance: `(bin centres (k,), x (k,))` with x = mean |Δv| (maps) or mean 1 − r (tuning curves)."
+    "Map-smoothness curve (NOT Eq. 4): `(bin centres (k,), x (k,))`, x = mean |Δv| (maps) or mean 1 − r (tuning curves), empty bins dropped."
     from scipy.spatial.distance import pdist
     a, pos = np.asarray(x, dtype=np.float64), np.asarray(positions, dtype=np.float64)
     a2 = a[None] if a.ndim == 1 else a
     if a2.ndim != 2 or pos.shape != (a2.shape[1], 2):
         raise ValueError(f'map {a.shape} and positions {pos.shape} do not match: need (n_units,) or (n_probes, n_units), and (n_units, 2)')
     if not np.isfinite(a2).all(): raise ValueError('the map contains NaN or inf; drop those units first')
+    if a2.shape[1] < 2: raise ValueError(f'need at least 2 units for a distance curve, got {a2.shape[1]}')
     if a2.shape[1] > max_units:
         keep = np.sort(np.random.default_rng(seed).choice(a2.shape[1], max_units, replace=False))
         a2, pos = a2[:, keep], pos[keep]
@@ -206,8 +293,10 @@ def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
     centres = (edges[:-1] + edges[1:]) / 2
     return centres[cnt > 0], s[cnt > 0] / cnt[cnt > 0]
 
-def smoothness(x, positions, **kw) -> float:
-    "Smoothness S = (max(x) − x₀)/x₀ of the dissimilarity-vs-distance curve (larger = smoother; NaN for a constant map)."
+def smoothness(x, # (n_units,) map (or (n_probes, n_units) tuning curves; for Eq. 4 use `tuning_smoothness`)
+               positions, # (n_units, 2) unit positions
+               **kw) -> float:
+    "Map smoothness (NOT the paper's Eq. 4): (max(x) − x₀)/x₀ of mean |Δ map value| vs distance (larger = smoother; NaN for a constant map)."
     _, c = smoothness_curve(x, positions, **kw)
     if len(c) == 0 or not np.isfinite(c[0]): return np.nan
     if c[0] == 0: return np.nan if c.max() == 0 else np.inf
@@ -216,10 +305,15 @@ def smoothness(x, positions, **kw) -> float:
 # %% ../nbs/09_topography.ipynb #d2c7573f
 MAPS = ('tonotopy', 'am', 'speech', 'music')
 
-def default_probes(n_tones: int = 40, n_rates: int = 15) -> dict:
-    "The three probe sets: `{'tones': (waves, Hz), 'am': (waves, Hz), 'natural': (waves, categories)}`."
+def default_probes(n_tones: int = 40, n_rates: int = 15,
+                   frontend=None, # the model's front end: a `Cochleagram`, preset name, or model with `.frontend` (None: unchecked)
+                   max_atten_db: float = 6.0, # AM rates up to the front end's envelope passband at this attenuation
+                  ) -> dict:
+    "The three probe sets: `{'tones': (waves, Hz), 'am': (waves, Hz), 'natural': (waves, categories)}`, valid for `frontend`."
     from topoaudio.fetch import DataError
-    probes = dict(tones=tone_probes(n=n_tones), am=am_probes(n=n_rates))
+    from topoaudio.activations import as_frontend
+    fe = as_frontend(frontend)
+    probes = dict(tones=tone_probes(n=n_tones, frontend=fe), am=am_probes(n=n_rates, frontend=fe, max_atten_db=max_atten_db))
     try: probes['natural'] = natural_probes()
     except DataError as e:   # offline without a mirror: tonotopy and AM maps only
         warnings.warn(f'the 165 natural sounds are unavailable ({e}); speech and music maps are skipped. '
@@ -247,7 +341,7 @@ def map_metrics(m, # (n_units,) map, NaN = no preference
                 shape=None, # sheet shape; default `sheet_shape(n_units)`
                 n_perm: int = 0,
                ) -> dict:
-    "Moran's I (rook; NaN units omitted), its permutation p, smoothness S (NaN units dropped) and the NaN count."
+    "Moran's I (rook; NaN units omitted), its permutation p, map smoothness (`smoothness`: NOT Eq. 4; NaN units dropped), NaN count."
     m = np.asarray(m, dtype=np.float64)
     if m.ndim == 2: shape, m = (m.shape if shape is None else shape), m.ravel()
     ok = np.isfinite(m)
@@ -262,8 +356,9 @@ def topography_summary(maps: dict, # output of `layer_maps`
                        n_perm: int = 0,
                        shapes: dict | None = None, # {layer: (h, w)} explicit sheet shapes
                       ):
-    "DataFrame: Moran's I, p, smoothness and NaN count per layer and map, plus the mean over layers ('mean' rows)."
+    "DataFrame: Moran's I, p, map smoothness (not Eq. 4) and NaN count per layer and map, plus the mean over layers ('mean' rows)."
     import pandas as pd
+    if not maps or not any(maps.values()): raise ValueError('no maps to summarise (maps is empty)')
     rows = [dict(layer=L, map=k, **map_metrics(v, (shapes or {}).get(L), n_perm)) for L, ms in maps.items() for k, v in ms.items()]
     df = pd.DataFrame(rows)
     mean = df.groupby('map', sort=False)[['moran', 'smoothness']].mean().reset_index().assign(layer='mean')
