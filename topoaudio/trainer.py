@@ -140,8 +140,8 @@ class TrainConfig:
 
     def data_recipe(self) -> dict:
         "The fields that define the training data."
-        return dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers,
-                    clips_per_word=self.clips_per_word, seed=self.seed, **self.data_kwargs)
+        return {**dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers, clips_per_word=self.clips_per_word,
+                       seed=self.seed), **self.data_kwargs}
 
 # %% ../nbs/04_trainer.ipynb #9f7e9055
 def task_losses(out: dict, # {head: logits (B, C)}
