@@ -132,3 +132,17 @@ def test_papermill_05_train(topo_env, tmp_path):
     nb = json.loads((tmp_path/'out.ipynb').read_text())
     text = ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []))
     assert 'held-out word accuracy' in text
+
+def test_gpu_check_skips_without_cuda(topo_env):
+    env = dict(topo_env, CUDA_VISIBLE_DEVICES='')
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'gpu_check')], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and 'no CUDA device is visible' in r.stdout and 'skipping' in r.stdout, r.stdout + r.stderr
+
+def test_gpu_check_cpu_dry_run(topo_env, tmp_path):
+    "The GPU check's own code path (cochleagram agreement, TopoLoss overhead, a stopped + resumed paper_resnet50 launch) at a tiny size."
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'gpu_check'), '--cpu_dry_run', '--keep', str(tmp_path)],
+                       capture_output=True, text=True, env=topo_env, timeout=600)
+    assert r.returncode == 0 and 'all checks passed' in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
+    rep = json.loads((tmp_path/'gpu_check.json').read_text())
+    assert rep['failures'] == [] and rep['training']['ranks_in_sync'] and rep['cochleagram']['shape'] == [211, 390]
+    assert rep['topoloss']['topo_overhead_pct'] > 0
