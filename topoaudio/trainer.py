@@ -500,7 +500,8 @@ def _start(cfg, create) -> SimpleNamespace:
         r.ckpt_cfg = {k: v for k, v in asdict(cfg).items() if k not in _NOT_IDENTITY}
         if cfg.resume and (r.out/CKPT_NAME).exists():   # refuse a different run before the corpus is built
             r.ck = load_checkpoint(r.out)
-            old = {k: v for k, v in r.ck['config'].items() if k in r.ckpt_cfg}
+            dflt = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory() for f in dataclasses.fields(cfg)}
+            old = {k: r.ck['config'].get(k, dflt[k]) for k in r.ckpt_cfg}   # (fields added since: their defaults)
             diff = identity_diff(old, r.ckpt_cfg)
             if diff: raise ValueError(f'resume refused: {r.out} holds a checkpoint of a different run: config differs: '
                                       f'{"; ".join(diff[:6])}. Use another out_dir, or resume=False (--no-resume) to start over')
