@@ -278,7 +278,8 @@ class RunLock:
     def __enter__(self): return self.acquire()
     def __exit__(self, *a): self.release()
 
-def clean_run_dir(run_dir) -> list[str]:
+def clean_run_dir(run_dir, # a run folder (missing: nothing to do)
+                 ) -> list[str]: # names of the removed entries
     "Remove temporary files a killed writer left in `run_dir` (`*.tmp`, `*.part-*`); returns their names."
     d, gone = Path(run_dir), []
     if not d.is_dir(): return gone
@@ -381,7 +382,9 @@ def _flat(d, pre=''):
         else: out[pre + str(k)] = v
     return out
 
-def identity_diff(old: dict, new: dict) -> list[str]:
+def identity_diff(old: dict, # identity (or config) stored in a checkpoint
+                  new: dict, # the same, computed now
+                 ) -> list[str]: # one 'key old → new' per difference
     "'key old → new' for every entry that differs between two (nested) identity dicts, top-level keys first."
     a, b = _flat(old), _flat(new)
     short = lambda v: (v[:12] + '…') if isinstance(v, str) and len(v) > 16 else v
