@@ -6,7 +6,7 @@ import numpy as np, pandas as pd, pytest, soundfile as sf, torch
 from topoaudio.trainer import TrainConfig, train, load_checkpoint, RunLock, CKPT_NAME, _read_metrics, _VOLATILE
 
 BIN = Path(sys.executable).parent
-ARGS = ['--arch', 'cochresnet_small', '--batch_size', '2', '--warmup_steps', '1', '--log_every', '1', '--eval_every', '2',
+ARGS = ['--arch', 'cochresnet_small', '--tau', '5', '--batch_size', '2', '--warmup_steps', '1', '--log_every', '1', '--eval_every', '2',
         '--data_kwargs', '{"duration": 0.5}']
 
 def write_manifests(d, words=(1, 2, 3, 1, 2, 3, 1, 2), speakers=(1, 2, 1, 2, 1, 2, 2, 1), bg=('0', '1', '0;1', '1'), sr=16000):
@@ -28,7 +28,7 @@ def run_cli(env, *args, timeout=180):
 def sha(p): return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 
 def cfg(data, out, **kw):
-    return TrainConfig(**{**dict(arch='cochresnet_small', data=str(data), batch_size=2, warmup_steps=1, log_every=1, eval_every=2,
+    return TrainConfig(**{**dict(arch='cochresnet_small', tau=5.0, data=str(data), batch_size=2, warmup_steps=1, log_every=1, eval_every=2,
                                  data_kwargs={'duration': 0.5}, steps=4, ckpt_every=2, out_dir=str(out)), **kw})
 
 def test_resume_on_changed_data_is_refused(topo_env, tmp_path):
