@@ -19,8 +19,12 @@ def test_cli_help():
     for opt in ('--tau', '--arch', '--steps', '--batch_size', '--lr', '--optimizer', '--grad_accum', '--ckpt_every',
                 '--out_dir', '--no-resume', '--task_weights', 'accelerate launch --multi_gpu'):
         assert opt in r.stdout, opt
-    bad = subprocess.run([BIN/'topoaudio-train', '--optimizer', 'adam'], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "'adamw' or 'sgd'" in bad.stderr
+    for args, msg in ((['--optimizer', 'adam'], "'adamw' or 'sgd'"), (['--log_every', '0'], 'log_every must be > 0'),
+                      (['--task_weights', '[1, 2]'], 'task_weights must be a JSON object'),
+                      (['--arch', 'nosuch'], "unknown arch 'nosuch'"), (['--preset', 'paper_resnet50'], 'needs data=DIR')):
+        bad = subprocess.run([BIN/'topoaudio-train', *args], capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and msg in bad.stderr, (args, bad.stderr[-1000:])
+        assert 'espeak-ng corpus' not in bad.stderr   # refused before any corpus is built
 
 def test_ddp_two_cpu_processes_hold_identical_weights(topo_env, tmp_path):
     out = tmp_path/'ddp'
@@ -63,6 +67,56 @@ def test_resume_is_exact(topo_env, tmp_path):
         assert all(torch.equal(a[k], b[k]) for k in a)
         assert s['weights_sha256'] == s_full['weights_sha256']
 
+def test_topo_gradient_is_exact_under_accumulation(topo_env, tmp_path):
+    "τ > 0, task weights 0: one SGD step with grad_accum 1 (batch 4) or 4 (batches of 1) moves by 1.9·lr·τ·∇TopoLoss."
+    from topoaudio.backbones import create_model
+    import topoaudio.topoloss as TL
+    kw = dict(TINY, steps=1, warmup_steps=0, optimizer='sgd', lr=0.1, lr_schedule='constant', weight_decay=0.0, grad_clip=0.0,
+              tau=5.0, task_weights={'word': 0.0, 'speaker': 0.0, 'background': 0.0})
+    train(TrainConfig(**{**kw, 'batch_size': 4, 'out_dir': str(tmp_path/'k1')}))
+    train(TrainConfig(**{**kw, 'batch_size': 1, 'grad_accum': 4, 'out_dir': str(tmp_path/'k4')}))
+    ck1, ck4 = load_checkpoint(tmp_path/'k1'), load_checkpoint(tmp_path/'k4')
+    init = create_model(**ck1['model_config'])
+    (5.0 * TL.TopoLoss(init.topo_layers, tau=1.0, factor=3.0)(init)).backward()
+    for name in init.topo_layers:
+        w0, g = init.get_parameter(name + '.weight').detach(), init.get_parameter(name + '.weight').grad
+        expect = 1.9 * 0.1 * g                     # Nesterov momentum 0.9, first step
+        assert expect.abs().max() > 1e-5
+        for ck in (ck1, ck4):
+            torch.testing.assert_close(w0 - ck['model'][name + '.weight'], expect, rtol=1e-4, atol=1e-7)   # (w0 - w1 rounds at ~1e-8)
+
+def write_paper_manifests(d, sr=16000):
+    "A tiny corpus in the paper's label ranges (words 1..793, speakers 1..432, AudioSet 0..516)."
+    import numpy as np, pandas as pd, soundfile as sf
+    d = Path(d); (d/'wav').mkdir(parents=True); g = np.random.default_rng(0); n = int(0.6 * sr)
+    sp = [dict(path=f'wav/s{i}.wav', word=w, speaker=s, split=sp) for i, (w, s, sp) in
+          enumerate([(1, 1, 'train'), (793, 432, 'train'), (400, 200, 'train'), (1, 432, 'train'), (793, 1, 'test')])]
+    bg = [dict(path=f'wav/b{j}.wav', labels=l, split=sp) for j, (l, sp) in enumerate([('0;516', 'train'), ('300', 'train'), ('7', 'test')])]
+    for r in sp + bg: sf.write(d/r['path'], (0.1 * g.standard_normal(n)).astype(np.float32), sr)
+    pd.DataFrame(sp).to_csv(d/'speech.csv', index=False); pd.DataFrame(bg).to_csv(d/'background.csv', index=False)
+    return d
+
+@pytest.mark.parametrize('preset', ['paper_resnet50', 'paper_ast'])
+def test_paper_presets_take_a_step_on_cpu(topo_env, tmp_path, preset):
+    "The real architectures, heads and cfg1 front end; reduced: 0.5-s clips, batch 2, one step (τ = 50)."
+    data = write_paper_manifests(tmp_path/'wsn')
+    cfg = TrainConfig(preset=preset, data=str(data), tau=50.0, batch_size=2, steps=1, warmup_steps=0, optimizer='sgd',
+                      data_kwargs={'duration': 0.5}, out_dir=str(tmp_path/'run'))
+    s = train(cfg)
+    assert s['step'] == 1 and s['n_classes'] == {'word': 794, 'speaker': 433, 'background': 517}
+    m = load_model(tmp_path/'run')
+    assert m.config['frontend'] == 'cfg1' and m.frontend(torch.zeros(40000)).shape == (211, 390)
+    if preset == 'paper_resnet50':
+        assert m.config['name'] == 'cochresnet50' and len(m.topo_layers) == 16
+        assert sum(p.numel() for n, p in m.named_parameters() if not n.startswith('heads.')) > 23_000_000
+    else:
+        assert len(m.topo_layers) == 12 and m.blocks[0].mlp.fc1.weight.shape == (3072, 768)
+        assert m.patch_embed.grid(211, 390) == (13, 24)          # 312 non-overlapping 16×16 patches
+    w = json.loads((tmp_path/'run'/'config.json').read_text())['task_weights']
+    assert w == {'word': 1.0, 'speaker': 0.25, 'background': 300.0}
+    recs = _read_metrics(tmp_path/'run'/'metrics.jsonl')
+    assert recs[0]['tau'] == 50.0 and recs[0]['loss_topo'] > 0
+
 def test_papermill_05_train(topo_env, tmp_path):
     import papermill as pm
     out = tmp_path/'run'
@@ -83,3 +137,17 @@ def test_papermill_05_train(topo_env, tmp_path):
     nb = json.loads((tmp_path/'out.ipynb').read_text())
     text = ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []))
     assert 'held-out word accuracy' in text
+
+def test_gpu_check_skips_without_cuda(topo_env):
+    env = dict(topo_env, CUDA_VISIBLE_DEVICES='')
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'gpu_check')], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and 'no CUDA device is visible' in r.stdout and 'skipping' in r.stdout, r.stdout + r.stderr
+
+def test_gpu_check_cpu_dry_run(topo_env, tmp_path):
+    "The GPU check's own code path (cochleagram agreement, TopoLoss overhead, a stopped + resumed paper_resnet50 launch) at a tiny size."
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'gpu_check'), '--cpu_dry_run', '--keep', str(tmp_path)],
+                       capture_output=True, text=True, env=topo_env, timeout=600)
+    assert r.returncode == 0 and 'all checks passed' in r.stdout, r.stdout[-3000:] + r.stderr[-3000:]
+    rep = json.loads((tmp_path/'gpu_check.json').read_text())
+    assert rep['failures'] == [] and rep['training']['ranks_in_sync'] and rep['cochleagram']['shape'] == [211, 390]
+    assert rep['topoloss']['topo_overhead_pct'] > 0

@@ -4,26 +4,89 @@
 
 # %% ../nbs/04_trainer.ipynb #b6fb322b
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, math, os, random, sys, tempfile, time, warnings
+import argparse, dataclasses, errno, hashlib, json, math, os, random, shutil, socket, sys, tempfile, time, warnings
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['DEFAULT_TASK_WEIGHTS', 'PAPER_N_BACKGROUND', 'CKPT_NAME', 'TrainConfig', 'task_losses', 'task_accuracies',
-           'RankBatches', 'lr_lambda', 'atomic_write', 'write_json', 'state_hash', 'build_data', 'build_model',
-           'load_checkpoint', 'load_model', 'train', 'plot_curves', 'cli']
+__all__ = ['DEFAULT_TASK_WEIGHTS', 'PAPER_N_BACKGROUND', 'PRESETS', 'PAPER_MANIFESTS', 'CKPT_NAME', 'CKPT_FORMAT', 'TrainConfig',
+           'task_losses', 'task_accuracies', 'RankBatches', 'lr_lambda', 'atomic_write', 'write_json', 'state_hash',
+           'RunInUse', 'RunLock', 'clean_run_dir', 'build_data', 'build_model', 'manifest_sha256', 'data_identity',
+           'identity_diff', 'load_checkpoint', 'load_model', 'TrainingDiverged', 'train', 'plot_curves', 'cli']
 
-# %% ../nbs/04_trainer.ipynb #fcd79ec6
+# %% ../nbs/04_trainer.ipynb #70b774a7
 DEFAULT_TASK_WEIGHTS = {'word': 1.0, 'speaker': 0.25, 'background': 300.0}
 PAPER_N_BACKGROUND = 517  # AudioSet classes of the paper's background head
 
+# The paper's heads (793 words + null, 432 speakers + null, 517 AudioSet classes), task weights, cfg1 front end and
+# 2-s clips; batch size, lr, schedule and step counts are OUR choice (the paper does not state them).
+_PAPER = dict(task_weights=dict(DEFAULT_TASK_WEIGHTS), scale_background=True, bf16=True, ignore_null=False,
+              data_kwargs=dict(n_words=793, n_speakers=432, background_classes=517, duration=2.0),
+              batch_size=256, lr=1e-3, optimizer='adamw', warmup_steps=2000, steps=150_000,
+              ckpt_every=1000, eval_every=5000, log_every=50)
+PRESETS = {'paper_resnet50': dict(_PAPER, arch='cochresnet50', model_kwargs={'frontend': 'cfg1'}),
+           'paper_ast': dict(_PAPER, arch='ast', model_kwargs={'frontend': 'cfg1'})}
+
+PAPER_MANIFESTS = '''the paper presets train on YOUR copy of the full Word-Speaker-Noise corpus: pass data=DIR, a folder holding
+  speech.csv      columns path, word (1..793), speaker (1..432), optional start, end (s), split (train/test)
+  background.csv  columns path, labels (AudioSet class indices 0..516, ";"-separated), optional start, end, split
+(paths relative to DIR or absolute; any sample rate; see topoaudio.data.read_manifest)'''
+
+def _paper_ast_arch() -> tuple[str, dict]:
+    "The published AST-Base (16×16 patches at stride 16, 312 tokens on 211 × 390) in this version of `backbones`."
+    from topoaudio.backbones import MODELS
+    if 'ast' in MODELS: return 'ast', {}
+    return 'ast_base', {'stride': 16}   # older registry: ast_base holds stride-10 patches (and CLS+DIST pooling)
+
+def _apply_preset(cfg, defaults: dict) -> None:
+    "Set every field of `cfg` still at its class default to the preset's value; dict fields merge (cfg's keys win)."
+    if cfg.preset not in PRESETS: raise ValueError(f"TrainConfig: unknown preset {cfg.preset!r}; choose '' or one of {list(PRESETS)}")
+    p = dict(PRESETS[cfg.preset])
+    if cfg.preset == 'paper_ast':
+        arch, kw = _paper_ast_arch(); p['arch'], p['model_kwargs'] = arch, {**p['model_kwargs'], **kw}
+    for k, v in p.items():
+        cur = getattr(cfg, k)
+        if isinstance(v, dict): setattr(cfg, k, {**v, **(cur if isinstance(cur, dict) else {})})
+        elif cur == defaults[k]: setattr(cfg, k, v)
+    if cfg.data == 'default': raise ValueError(f'TrainConfig: preset {cfg.preset!r} needs data=DIR: {PAPER_MANIFESTS}')
+
+# %% ../nbs/04_trainer.ipynb #5515c6b3
+_POSITIVE = ('lr', 'batch_size', 'topo_factor', 'n_words', 'n_speakers', 'clips_per_word', 'log_every', 'grad_accum')
+_FINITE_TYPES = {'float': (int, float), 'int': (int,), 'bool': (bool,), 'str': (str,), 'dict': (dict,)}
+
+def _numbers(v, where):
+    "(name, value) of every number inside a JSON-like value (for finiteness checks)."
+    if isinstance(v, bool): return []
+    if isinstance(v, (int, float)): return [(where, v)]
+    if isinstance(v, dict): return [x for k, u in v.items() for x in _numbers(u, f'{where}.{k}')]
+    if isinstance(v, (list, tuple)): return [x for i, u in enumerate(v) for x in _numbers(u, f'{where}[{i}]')]
+    return []
+
+def _check_config(cfg) -> None:
+    "ValueError naming the first bad field of a TrainConfig: type, finite, range."
+    for f in dataclasses.fields(cfg):
+        v, ok = getattr(cfg, f.name), _FINITE_TYPES.get(str(f.type), (object,))
+        if not isinstance(v, ok) or (f.type in ('int', 'float') and isinstance(v, bool)):
+            want = 'a JSON object {name: value}' if f.type == 'dict' else f'of type {f.type}'
+            raise ValueError(f'TrainConfig: {f.name} must be {want}, not {v!r}')
+        for name, x in _numbers(v, f.name):
+            if not math.isfinite(x): raise ValueError(f'TrainConfig: {name} must be finite, not {x!r}')
+        if f.type in ('int', 'float') and (v <= 0 if f.name in _POSITIVE else v < 0):
+            raise ValueError(f"TrainConfig: {f.name} must be {'> 0' if f.name in _POSITIVE else '>= 0'}, not {v!r}")
+    for k, w in cfg.task_weights.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+            raise ValueError(f'TrainConfig: task_weights[{k!r}] must be a number >= 0, not {w!r}')
+
+# %% ../nbs/04_trainer.ipynb #fcd79ec6
 @dataclass
 class TrainConfig:
     "Everything that defines a training run (see the table of fields in the docs)."
+    preset: str = ''  # '' or 'paper_resnet50' / 'paper_ast': sets every field left at its default (see PRESETS)
     # model
     arch: str = 'cochresnet_small'  # backbone name for `topoaudio.backbones.create_model`
     model_kwargs: dict = field(default_factory=dict)  # extra create_model kwargs, e.g. {"frontend": "default"}
@@ -64,21 +127,21 @@ class TrainConfig:
     resume: bool = True  # continue from out_dir/checkpoint.pt when it exists
 
     def __post_init__(self):
+        if self.preset: _apply_preset(self, {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+                                              for f in dataclasses.fields(self)})
+        _check_config(self)
         if not self.out_dir: self.out_dir = f'runs/{self.arch}_tau{self.tau:g}'
-        checks = [(self.tau >= 0, 'tau must be >= 0'), (self.batch_size > 0, 'batch_size must be > 0'),
-                  (self.lr > 0, 'lr must be > 0'), (self.grad_accum >= 1, 'grad_accum must be >= 1'),
-                  (self.steps > 0 or self.epochs > 0, 'set steps > 0 or epochs > 0'),
+        checks = [(self.steps > 0 or self.epochs > 0, 'set steps > 0 or epochs > 0'),
                   (self.optimizer in ('adamw', 'sgd'), f"optimizer must be 'adamw' or 'sgd', not {self.optimizer!r}"),
                   (self.lr_schedule in ('cosine', 'linear', 'constant'),
-                   f"lr_schedule must be 'cosine', 'linear' or 'constant', not {self.lr_schedule!r}"),
-                  (all(w >= 0 for w in self.task_weights.values()), 'task weights must be >= 0')]
+                   f"lr_schedule must be 'cosine', 'linear' or 'constant', not {self.lr_schedule!r}")]
         for ok, msg in checks:
             if not ok: raise ValueError(f'TrainConfig: {msg}')
 
     def data_recipe(self) -> dict:
         "The fields that define the training data."
-        return dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers,
-                    clips_per_word=self.clips_per_word, seed=self.seed, **self.data_kwargs)
+        return {**dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers, clips_per_word=self.clips_per_word,
+                       seed=self.seed), **self.data_kwargs}
 
 # %% ../nbs/04_trainer.ipynb #9f7e9055
 def task_losses(out: dict, # {head: logits (B, C)}
@@ -140,15 +203,27 @@ def lr_lambda(kind: str, warmup: int, total: int):
         return 1.0 if kind == 'constant' else max(0.0, 1 - p) if kind == 'linear' else 0.5 * (1 + math.cos(math.pi * min(p, 1.0)))
     return f
 
+def _umask() -> int: m = os.umask(0); os.umask(m); return m
+
 def atomic_write(path, write): # `write(tmp_path)` writes the file
-    "Write `path` atomically: `write` fills a temporary file in the same directory, which then replaces `path`."
+    "Write `path` atomically (temporary file in the same folder, then `os.replace`), mode 0666 & ~umask; errors name `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp'); os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
+    try: write(tmp); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)
+    except Exception as e:
+        full = ' (the disk is full)' if getattr(e, 'errno', None) == errno.ENOSPC or 'write failed' in str(e) else ''
+        raise OSError(f'could not write {path}{full}: {type(e).__name__}: {e}') from e
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-def write_json(path, obj): atomic_write(path, lambda t: Path(t).write_text(json.dumps(obj, indent=1) + '\n'))
+def _finite_json(o):
+    "`o` with every non-finite float replaced by None: strict JSON has no NaN or Infinity."
+    if isinstance(o, float): return o if math.isfinite(o) else None
+    if isinstance(o, dict): return {k: _finite_json(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_finite_json(v) for v in o]
+    return o
+
+def write_json(path, obj): atomic_write(path, lambda t: Path(t).write_text(json.dumps(_finite_json(obj), indent=1, allow_nan=False) + '\n'))
 
 def state_hash(model: torch.nn.Module) -> str:
     "sha256 of all parameters and buffers of `model` (names, dtypes, shapes and bytes, in name order)."
@@ -157,6 +232,64 @@ def state_hash(model: torch.nn.Module) -> str:
         v = v.detach().cpu().contiguous()
         h.update(f'{k}{v.dtype}{tuple(v.shape)}'.encode()); h.update(v.reshape(-1).view(torch.uint8).numpy().tobytes() if v.numel() else b'')
     return h.hexdigest()
+
+# %% ../nbs/04_trainer.ipynb #b7cd7621
+class RunInUse(RuntimeError): "Another live trainer holds the run folder's lock."
+
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+class RunLock:
+    "Exclusive lock on a run folder: `flock` on `run_dir/.lock`, which names the holder (pid, host, start time)."
+    def __init__(self, run_dir): # the run folder (created if missing)
+        self.dir, self.fd, self.stale = Path(run_dir), None, None
+        self.path = self.dir/'.lock'
+
+    def acquire(self):
+        "Take the lock, or raise RunInUse naming the live holder; a lock left by a dead process is taken over (and reported)."
+        import fcntl
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = os.pread(fd, 4096, 0).decode(errors='replace').strip(); os.close(fd)
+            if e.errno not in (errno.EAGAIN, errno.EACCES): raise
+            raise RunInUse(f'run folder {self.dir} is in use by another trainer ({holder or "unknown process"}); wait for it '
+                           'to finish or stop it, or choose another out_dir') from None
+        try: old = json.loads(os.pread(fd, 4096, 0) or b'{}')
+        except ValueError: old = {}
+        if old.get('pid'):   # the holder wrote its pid and never released: it was killed
+            self.stale = old
+            gone = 'is no longer running' if old.get('host') != socket.gethostname() or not _pid_alive(old['pid']) else 'holds no lock'
+            warnings.warn(f'{self.path}: taking over a stale lock of pid {old["pid"]} on {old.get("host")} (started '
+                          f'{old.get("started")}), which {gone}')
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(dict(pid=os.getpid(), host=socket.gethostname(), started=time.strftime('%Y-%m-%d %H:%M:%S'))).encode(), 0)
+        self.fd = fd; return self
+
+    def release(self):
+        "Empty the lock file (a clean exit leaves no pid behind) and unlock."
+        if self.fd is None: return
+        try: os.ftruncate(self.fd, 0)
+        finally: os.close(self.fd); self.fd = None
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *a): self.release()
+
+def clean_run_dir(run_dir, # a run folder (missing: nothing to do)
+                 ) -> list[str]: # names of the removed entries
+    "Remove temporary files a killed writer left in `run_dir` (`*.tmp`, `*.part-*`); returns their names."
+    d, gone = Path(run_dir), []
+    if not d.is_dir(): return gone
+    for p in sorted(d.iterdir()):
+        if p.name.endswith('.tmp') or '.part-' in p.name:
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+            else: p.unlink(missing_ok=True)
+            gone.append(p.name)
+    if gone: warnings.warn(f'{d}: removed {len(gone)} temporary file(s) left by an interrupted run: {gone[:5]}')
+    return gone
 
 # %% ../nbs/04_trainer.ipynb #adba3bda
 def build_data(cfg: TrainConfig):
@@ -177,19 +310,104 @@ def build_model(cfg: TrainConfig, n_classes: dict, create=None):
     if create is None: from topoaudio.backbones import create_model as create
     return create(cfg.arch, n_classes=dict(n_classes), seed=cfg.seed, **cfg.model_kwargs)
 
+# %% ../nbs/04_trainer.ipynb #eac5862a
+_HASHED: dict = {}   # (path, size, mtime_ns) → sha256, so a file is read once per process
+_ID_COLS = ('word', 'speaker', 'labels', 'start', 'end', 'sr', 'frames', 'split')
+
+def _file_sha256(path, full: bool = True) -> str:
+    "sha256 of a file's bytes (full=False: of its size, first and last MiB — for corpora too big to read at every start)."
+    st = os.stat(path); key = (str(path), st.st_size, st.st_mtime_ns, full)
+    if key not in _HASHED:
+        h = hashlib.sha256(str(st.st_size).encode())
+        with open(path, 'rb') as f:
+            if full:
+                for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
+            else: h.update(f.read(1 << 20)); f.seek(max(0, st.st_size - (1 << 20))); h.update(f.read(1 << 20))
+        _HASHED[key] = h.hexdigest()
+    return _HASHED[key]
+
+def _plain(v): return v.item() if isinstance(v, np.generic) else tuple(v) if isinstance(v, (list, np.ndarray)) else v
+
+def manifest_sha256(df, # validated manifest rows (read_manifest): path + labels/segment columns
+                    full: bool = True, # hash whole files (else size + first/last MiB)
+                   ) -> str:
+    "sha256 of a manifest's labels, segments and audio *content* (not its paths: a moved corpus is the same corpus)."
+    cols = [c for c in _ID_COLS if c in df]; h = hashlib.sha256(repr(cols).encode())
+    for r in df[cols + ['path']].itertuples(index=False):
+        h.update(repr(tuple(_plain(v) for v in r[:-1])).encode()); h.update(_file_sha256(r[-1], full).encode())
+    return h.hexdigest()
+
+# %% ../nbs/04_trainer.ipynb #5b433129
+def _items_sha256(ds, n=2) -> str:
+    "sha256 of the first `n` items (waves and labels, epoch 0) of a dataset without manifests."
+    h = hashlib.sha256()
+    if hasattr(ds, 'set_epoch'): ds.set_epoch(0)   # (training sets the epoch before every pass)
+    for i in range(min(n, len(ds))):
+        x, y = ds[i]; h.update(np.asarray(x).tobytes())
+        for k in sorted(y): h.update(k.encode()); h.update(np.asarray(y[k]).tobytes())
+    return h.hexdigest()
+
+def data_identity(train_ds, test_ds=None, n_classes=None, # the run's datasets and head sizes
+                  max_bytes: int = 2 << 30, # above this much audio, hash each file's size + first/last MiB only
+                 ) -> dict:
+    "What the run's data is (counts, class names, sampling, content hashes), stored in checkpoints to refuse a resume on other data."
+    ident = dict(n_classes={k: int(v) for k, v in dict(n_classes or {}).items()})
+    rec = getattr(train_ds, 'recipe', None) or {}
+    if isinstance(rec.get('corpus'), dict) and 'version' in rec['corpus']: ident['corpus'] = rec['corpus']   # default corpus recipe
+    frames = [df for ds in (train_ds, test_ds) for df in (getattr(ds, 'speech', None), getattr(ds, 'background', None))
+              if hasattr(df, 'itertuples')]
+    size = sum(os.stat(p).st_size for df in frames for p in set(df['path']))
+    ident['content hash'] = 'full' if size <= max_bytes else 'size + first/last MiB'
+    ident['speech clips'] = ident['backgrounds'] = 0
+    for split, ds in (('train', train_ds), ('test', test_ds)):
+        if ds is None: ident[split] = None; continue
+        d, sp, bg = dict(items=len(ds)), getattr(ds, 'speech', None), getattr(ds, 'background', None)
+        if hasattr(sp, 'itertuples'):
+            d['speech clips'], d['speech sha256'] = len(sp), manifest_sha256(sp, size <= max_bytes)
+            d['backgrounds'] = len(bg) if hasattr(bg, 'itertuples') else 0
+            if d['backgrounds']: d['background sha256'] = manifest_sha256(bg, size <= max_bytes)
+            ident['speech clips'] += d['speech clips']; ident['backgrounds'] += d['backgrounds']
+        else: d['items sha256'] = _items_sha256(ds)
+        cfg = getattr(ds, 'config', None)
+        if isinstance(cfg, dict): d['sampling'] = {k: v for k, v in cfg.items() if k != 'data'}
+        cls = getattr(ds, 'classes', None)
+        if cls: d['class names sha256'] = hashlib.sha256(json.dumps(cls, sort_keys=True, default=str).encode()).hexdigest()
+        ident[split] = d
+    return json.loads(json.dumps(ident, default=str))   # JSON-normal (tuples → lists), as stored
+
+def _flat(d, pre=''):
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict) and v: out.update(_flat(v, f'{pre}{k}.'))
+        else: out[pre + str(k)] = v
+    return out
+
+def identity_diff(old: dict, # identity (or config) stored in a checkpoint
+                  new: dict, # the same, computed now
+                 ) -> list[str]: # one 'key old → new' per difference
+    "'key old → new' for every entry that differs between two (nested) identity dicts, top-level keys first."
+    a, b = _flat(old), _flat(new)
+    short = lambda v: (v[:12] + '…') if isinstance(v, str) and len(v) > 16 else v
+    keys = sorted(set(a) | set(b), key=lambda k: (k.count('.'), k))
+    return [f'{k} {short(a.get(k))} → {short(b.get(k))}' for k in keys if a.get(k) != b.get(k)]
+
 # %% ../nbs/04_trainer.ipynb #195c54a1
 CKPT_NAME = 'checkpoint.pt'
+CKPT_FORMAT = 'topoaudio-checkpoint-2'   # 2: + data_identity; format 1 still loads
 
 def _ckpt_path(path) -> Path:
     p = Path(path)
     return p/CKPT_NAME if p.is_dir() else p
 
 def load_checkpoint(path) -> dict:
-    "The checkpoint dict at `path` (a checkpoint file or a run directory)."
+    "The checkpoint dict at `path` (a checkpoint file or a run directory); a truncated or foreign file is refused, naming it."
     p = _ckpt_path(path)
     if not p.exists(): raise FileNotFoundError(f'no checkpoint at {p}')
-    ck = torch.load(p, map_location='cpu', weights_only=False)
-    if not isinstance(ck, dict) or ck.get('format') != 'topoaudio-checkpoint-1':
+    try: ck = torch.load(p, map_location='cpu', weights_only=False)
+    except Exception as e:
+        raise ValueError(f'checkpoint {p} cannot be read — truncated or corrupted ({type(e).__name__}: {str(e)[:200]}); '
+                         'delete it, or train with resume=False (--no-resume) to start over') from e
+    if not isinstance(ck, dict) or ck.get('format') not in ('topoaudio-checkpoint-1', CKPT_FORMAT):
         raise ValueError(f'{p} is not a topoaudio training checkpoint')
     return ck
 
@@ -209,9 +427,28 @@ _VOLATILE = ('time', 'samples_per_s')  # metrics that differ between otherwise i
 def _mix(*xs) -> int: return int.from_bytes(hashlib.sha256(repr(xs).encode()).digest()[:7], 'little')
 
 def _read_metrics(path) -> list[dict]:
+    "Records of a metrics.jsonl (null → NaN); a half-written last line (a killed writer) is dropped with a warning naming the file."
     p = Path(path)
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
+    if not p.exists(): return []
+    lines, recs = p.read_text(errors='replace').splitlines(), []
+    for i, l in enumerate(lines):
+        if not l.strip(): continue
+        try: r = json.loads(l); assert isinstance(r, dict) and 'step' in r and 'split' in r
+        except (ValueError, AssertionError) as e:
+            if not any(x.strip() for x in lines[i + 1:]):
+                warnings.warn(f'{p}: dropped its half-written last line {i + 1} ({l[:40]!r}), left by an interrupted run'); break
+            raise ValueError(f'{p}: line {i + 1} is not a metrics record ({l[:40]!r}); the log is corrupted — '
+                             'repair or delete it, or train with resume=False') from None
+        recs.append({k: float('nan') if v is None else v for k, v in r.items()})
+    return recs
 
+def _append_jsonl(path, rec: dict):
+    "Append one strict-JSON line (NaN → null); errors name the file."
+    try:
+        with open(path, 'a') as f: f.write(json.dumps(_finite_json(rec), allow_nan=False) + '\n')
+    except OSError as e: raise OSError(f'could not append to {path}: {e}') from e
+
+# %% ../nbs/04_trainer.ipynb #f3709d6b
 def _evaluate(model, ds, cfg, acc, weights) -> dict:
     "Held-out losses and accuracies, each process scoring an interleaved shard; sums reduced over processes."
     model.eval(); rank, world = acc.process_index, acc.num_processes
@@ -242,163 +479,247 @@ def _sync_buffers(model, acc):
         for b in model.buffers(): torch.distributed.broadcast(b.data, 0)
 
 # %% ../nbs/04_trainer.ipynb #debe8301
+class TrainingDiverged(RuntimeError): "The loss, the gradient or the weights became NaN/inf; the last good checkpoint was kept."
+
+def _check_arch(cfg):
+    "Unknown backbones are reported before the corpus is built."
+    from topoaudio.backbones import MODELS
+    if cfg.arch not in MODELS: raise ValueError(f'TrainConfig: unknown arch {cfg.arch!r}; choose one of {list(MODELS)}')
+
+_NOT_IDENTITY = ('stop_at', 'resume', 'out_dir', 'num_workers', 'cpu', 'ckpt_every')   # fields a resume may change
+
+def _start(cfg, create) -> SimpleNamespace:
+    "The run's namespace: accelerator, process layout; the lock is taken and leftovers cleaned by the main process."
+    from accelerate import Accelerator
+    if create is None: _check_arch(cfg)
+    gpu = torch.cuda.is_available() and not cfg.cpu
+    # cpu=True on CPU-only machines: without it accelerate ignores the gloo process group of a multi-process launch
+    acc = Accelerator(cpu=not gpu, mixed_precision='bf16' if (cfg.bf16 and gpu) else 'no')
+    r = SimpleNamespace(cfg=cfg, acc=acc, main=acc.is_main_process, rank=acc.process_index, world=acc.num_processes,
+                        out=Path(cfg.out_dir), lock=None, ck=None, last_ckpt=None, gpu=gpu)
+    if r.main: r.lock = RunLock(r.out).acquire()
+    try:
+        if r.main: clean_run_dir(r.out)
+        r.ckpt_cfg = {k: v for k, v in asdict(cfg).items() if k not in _NOT_IDENTITY}
+        if cfg.resume and (r.out/CKPT_NAME).exists():   # refuse a different run before the corpus is built
+            r.ck = load_checkpoint(r.out)
+            dflt = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory() for f in dataclasses.fields(cfg)}
+            old = {k: r.ck['config'].get(k, dflt[k]) for k in r.ckpt_cfg}   # (fields added since: their defaults)
+            diff = identity_diff(old, r.ckpt_cfg)
+            if diff: raise ValueError(f'resume refused: {r.out} holds a checkpoint of a different run: config differs: '
+                                      f'{"; ".join(diff[:6])}. Use another out_dir, or resume=False (--no-resume) to start over')
+    except BaseException:
+        if r.lock is not None: r.lock.release()
+        raise
+    return r
+
+# %% ../nbs/04_trainer.ipynb #8a0439a8
+def _build(r, datasets, create):
+    "Data (and its identity), model, TopoLoss, optimiser and lr schedule of the run `r`."
+    from accelerate.utils import set_seed
+    import topoaudio.topoloss as TL
+    cfg, acc = r.cfg, r.acc
+    set_seed(cfg.seed)
+    with acc.main_process_first():   # the default corpus is built (and cached) once
+        r.train_ds, r.test_ds, n_classes = datasets if datasets is not None else build_data(cfg)
+    r.n_classes = {k: int(v) for k, v in dict(n_classes).items()}
+    if r.test_ds is None: warnings.warn('no held-out test set: training without evaluation')
+    r.data_recipe = dict(cfg.data_recipe(), dataset=getattr(r.train_ds, 'recipe', None), sampling=getattr(r.train_ds, 'config', None))
+    r.identity = data_identity(r.train_ds, r.test_ds, r.n_classes)
+    missing = set(cfg.task_weights) - set(r.n_classes)
+    if missing: raise ValueError(f'task_weights name heads {sorted(missing)} that the data does not have ({sorted(r.n_classes)})')
+    r.raw = build_model(cfg, r.n_classes, create).to(acc.device)   # on its device before the optimiser (and its resumed state)
+    for a in ('topo_layers', 'config'):
+        if not hasattr(r.raw, a): raise ValueError(f'model {cfg.arch!r} has no `{a}` (see the model contract in DEVELOPERS.md)')
+    r.bpe = len(r.train_ds) // cfg.batch_size   # global batches per epoch
+    if r.bpe == 0: raise ValueError(f'the training set ({len(r.train_ds)} samples) is smaller than one batch ({cfg.batch_size})')
+    r.spe = max(1, r.bpe // cfg.grad_accum)      # optimiser steps per epoch
+    r.total = cfg.steps if cfg.steps > 0 else max(1, math.ceil(cfg.epochs * r.bpe / cfg.grad_accum))
+    r.topo = TL.TopoLoss(r.raw.topo_layers, tau=1.0, factor=cfg.topo_factor)
+    r.tau_at = TL.tau_schedule(cfg.tau_schedule, cfg.tau, cfg.tau_warmup, r.total) if cfg.tau_schedule != 'constant' else (lambda s: cfg.tau)
+    decay = [p for n, p in r.raw.named_parameters() if p.ndim > 1]; no_decay = [p for n, p in r.raw.named_parameters() if p.ndim <= 1]
+    groups = [dict(params=decay, weight_decay=cfg.weight_decay), dict(params=no_decay, weight_decay=0.0)]
+    r.opt = (torch.optim.AdamW(groups, lr=cfg.lr) if cfg.optimizer == 'adamw'
+             else torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True))
+    r.sched = torch.optim.lr_scheduler.LambdaLR(r.opt, lr_lambda(cfg.lr_schedule, cfg.warmup_steps, r.total))
+    r.weights = {k: float(cfg.task_weights.get(k, 0.0)) for k in r.n_classes}
+    if cfg.scale_background and 'background' in r.weights: r.weights['background'] *= r.n_classes['background'] / PAPER_N_BACKGROUND
+
+# %% ../nbs/04_trainer.ipynb #a5ee6b6b
+def _resume(r) -> int:
+    "Load the checkpoint's states when resuming (refusing other data), else clear the folder; start the metrics log. → start step."
+    cfg, start, out = r.cfg, 0, r.out
+    if r.ck is not None:
+        old = r.ck.get('data_identity')
+        if old is None: warnings.warn(f'{out/CKPT_NAME} predates data identities (format 1): cannot check that the data is unchanged')
+        elif diff := identity_diff(old, r.identity):
+            raise ValueError(f'resume refused: data recipe differs: {"; ".join(diff[:6])}{" …" if len(diff) > 6 else ""}. '
+                             f'{out} was trained on other data: restore it, or use another out_dir / resume=False')
+        r.raw.load_state_dict(r.ck['model']); r.opt.load_state_dict(r.ck['optimizer']); r.sched.load_state_dict(r.ck['scheduler'])
+        start = r.last_ckpt = r.ck['step']; r.ck = None
+    elif r.main and out.exists():
+        for f in (CKPT_NAME, 'metrics.jsonl', 'summary.json', 'rank_hashes.json'): (out/f).unlink(missing_ok=True)
+    r.acc.wait_for_everyone()
+    r.records = [x for x in _read_metrics(out/'metrics.jsonl') if x['step'] <= start] if start else []
+    if r.main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out/'config.json', dict(train=asdict(cfg), model=r.raw.config, n_classes=r.n_classes, task_weights=r.weights,
+                                           data=r.data_recipe, data_identity=r.identity, world_size=r.world, steps_total=r.total,
+                                           steps_per_epoch=r.spe))
+        atomic_write(out/'metrics.jsonl', lambda t: Path(t).write_text(''.join(json.dumps(_finite_json(x)) + '\n' for x in r.records)))
+    return start
+
+# %% ../nbs/04_trainer.ipynb #cc811fe1
+def _batches(r, b0):
+    "Yield (global batch index, (x, y)) for this process from global batch b0 on."
+    # (the DataLoader gets its own generator: drawing its worker seed from the global RNG would shift the
+    # per-step random streams of a resumed run)
+    cfg, b = r.cfg, b0
+    while True:
+        e = b // r.bpe
+        if hasattr(r.train_ds, 'set_epoch'): r.train_ds.set_epoch(e)
+        dl = torch.utils.data.DataLoader(r.train_ds, batch_sampler=RankBatches(len(r.train_ds), cfg.batch_size, r.rank, r.world,
+                                         cfg.seed, e, b % r.bpe), num_workers=cfg.num_workers,
+                                         generator=torch.Generator().manual_seed(_mix(cfg.seed, e, b, r.rank)))
+        for xy in dl: yield b, xy; b += 1
+
+def _step(r, it, step: int) -> tuple[float, float, float]:
+    "One optimiser step over `grad_accum` batches → (τ, gradient norm, lr); TrainingDiverged before a non-finite update."
+    cfg, acc, k = r.cfg, r.acc, r.cfg.grad_accum
+    torch.manual_seed(_mix(cfg.seed, step, r.rank))
+    tau_t, total = float(r.tau_at(step)), 0.0
+    for g in range(k):
+        _, (x, y) = next(it)
+        x, y = x.to(acc.device), {n: v.to(acc.device) for n, v in y.items()}
+        last = g == k - 1   # gradients are synchronised across processes on the last batch only
+        with (torch.enable_grad() if last else acc.no_sync(r.model)):
+            with acc.autocast(): out_ = r.model(x)
+            ls = task_losses(out_, y, cfg.ignore_null)
+            loss = sum(r.weights[n] * l for n, l in ls.items()) / k   # task losses: mean over the k batches
+            # TopoLoss depends on the weights only: added once per step with the full τ, so the step's topographic
+            # gradient is τ·∇TopoLoss for any k (and, DDP averaging identical terms, any number of processes)
+            if tau_t > 0 and last: loss = loss + tau_t * r.topo(r.raw)
+            acc.backward(loss)
+        total += float(loss.detach())
+        for n, l in ls.items(): r.sums[f'loss_{n}'] = r.sums.get(f'loss_{n}', 0.) + float(l.detach())
+        for n, (c, m) in task_accuracies(out_, y).items():
+            r.sums[f'c_{n}'] = r.sums.get(f'c_{n}', 0.) + c; r.sums[f'n_{n}'] = r.sums.get(f'n_{n}', 0.) + m
+        r.sums['batches'] = r.sums.get('batches', 0.) + 1; r.n_seen += len(x) * r.world
+    gnorm = float(torch.nn.utils.clip_grad_norm_(r.raw.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float('inf')))
+    bad = torch.tensor([float(not math.isfinite(total)), float(not math.isfinite(gnorm))], device=acc.device)
+    if r.world > 1: bad = acc.reduce(bad, 'sum')   # every process stops together
+    if bad.any(): raise TrainingDiverged(f'training diverged at step {step + 1}: non-finite ' +
+                                         ('loss' if bad[0] else f'gradient norm ({gnorm})') + f' (lr {r.sched.get_last_lr()[0]:.3g}, τ {tau_t:g})')
+    lr = r.sched.get_last_lr()[0]
+    r.opt.step(); r.sched.step(); r.opt.zero_grad(set_to_none=True)
+    return tau_t, gnorm, lr
+
+# %% ../nbs/04_trainer.ipynb #8a7f6bfa
+def _log(r, rec: dict):
+    "Add a record to the run's history and (main process) to metrics.jsonl."
+    rec = {k: (round(v, 8) if isinstance(v, float) else v) for k, v in rec.items()}
+    r.records.append(rec)
+    if r.main: _append_jsonl(r.out/'metrics.jsonl', rec)
+
+def _log_train(r, step: int, tau_t: float, gnorm: float, lr: float) -> dict:
+    "The training record of the last `log_every` steps: losses and accuracies averaged over batches and processes."
+    if tau_t == 0:
+        with torch.no_grad(): r.topo(r.raw)   # unscaled TopoLoss, also for τ = 0 baselines
+    keys = sorted(r.sums)
+    v = r.acc.reduce(torch.tensor([r.sums[k] for k in keys], dtype=torch.float64, device=r.acc.device), 'sum').cpu().tolist()
+    s = dict(zip(keys, v)); rec = dict(step=step, epoch=round(step / r.spe, 4), split='train', lr=lr, tau=tau_t)
+    for k in keys:
+        if k.startswith('loss_'): rec[k] = s[k] / s['batches']
+    rec['loss_topo'] = float(np.mean(list(r.topo.last.values()))) if r.topo.last else float('nan')
+    rec['loss'] = sum(r.weights[k[5:]] * rec[k] for k in list(rec) if k.startswith('loss_') and k[5:] in r.weights) + tau_t * rec['loss_topo']
+    for k in keys:
+        if k.startswith('c_'): rec['acc_' + k[2:]] = s[k] / s['n_' + k[2:]] if s['n_' + k[2:]] else float('nan')
+    rec.update({f'topo/{n}': float(l) for n, l in r.topo.last.items()}, grad_norm=gnorm)
+    dt = time.time() - r.t0; rec.update(samples_per_s=r.n_seen / dt if dt > 0 else 0.0, time=time.time() - r.t_start)
+    _log(r, rec); r.sums, r.t0, r.n_seen = {}, time.time(), 0
+    return rec
+
+def _save(r, step: int):
+    "Checkpoint (atomic, main process) — unless the weights are no longer finite: then TrainingDiverged, the last good one kept."
+    _sync_buffers(r.raw, r.acc)
+    st = r.raw.state_dict()
+    if not all(bool(torch.isfinite(v).all()) for v in st.values() if v.is_floating_point()):
+        raise TrainingDiverged(f'training diverged by step {step}: the weights hold NaN/inf (lr {r.cfg.lr:g}, τ {r.cfg.tau:g})')
+    if r.main:
+        ck = dict(format=CKPT_FORMAT, config=asdict(r.cfg), model_config=r.raw.config, n_classes=r.n_classes,
+                  data=r.data_recipe, data_identity=r.identity, step=step, model=st, optimizer=r.opt.state_dict(),
+                  scheduler=r.sched.state_dict(), rng=dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+                                                           python=random.getstate()))
+        atomic_write(r.out/CKPT_NAME, lambda t: torch.save(ck, t))
+    r.last_ckpt = step
+    r.acc.wait_for_everyone()
+
+# %% ../nbs/04_trainer.ipynb #a1efc8e8
+def _summary(r, step: int, reason: str | None = None) -> dict:
+    "The run's summary (written to summary.json, with `rank_hashes.json` and `curves.png`); `reason` = why it stopped early."
+    from accelerate.utils import gather_object
+    _sync_buffers(r.raw, r.acc)
+    hashes = gather_object([state_hash(r.raw)]) if r.world > 1 else [state_hash(r.raw)]
+    tests = [x for x in r.records if x.get('split') == 'test']
+    trains = [x for x in r.records if x.get('split') == 'train']
+    done = step >= r.total and reason is None
+    s = dict(out_dir=str(r.out), arch=r.cfg.arch, tau=r.cfg.tau, step=step, steps_total=r.total, finished=done,
+             reason=reason if reason else None if done else f'stopped at step {step} (stop_at)',
+             world_size=r.world, n_classes=r.n_classes, train_size=len(r.train_ds), test_size=len(r.test_ds) if r.test_ds is not None else 0,
+             chance={k: 1 / (n - 1) for k, n in r.n_classes.items() if k in ('word', 'speaker') and n > 1},
+             test=tests[-1] if tests else {}, train=trains[-1] if trains else {},
+             samples_per_s=float(np.mean([x['samples_per_s'] for x in trains])) if trains else float('nan'),
+             peak_memory_gb=torch.cuda.max_memory_allocated() / 2**30 if r.gpu else None,
+             weights_sha256=hashes[0], ranks_in_sync=len(set(hashes)) == 1,
+             checkpoint=str(r.out/CKPT_NAME) if r.last_ckpt is not None else None, checkpoint_step=r.last_ckpt)
+    if r.main:
+        write_json(r.out/'rank_hashes.json', hashes); write_json(r.out/'summary.json', s)
+        try: plot_curves(r.out, r.out/'curves.png')
+        except Exception as e: warnings.warn(f'could not plot training curves: {e}')
+    r.acc.wait_for_everyone()
+    return s
+
+# %% ../nbs/04_trainer.ipynb #ac4b5ba8
 def train(cfg: TrainConfig, # the run
           datasets=None, # optional (train_ds, test_ds, n_classes) instead of `build_data(cfg)`
           create=None, # optional model factory `create(arch, n_classes=, seed=, **model_kwargs)`
           on_step=None, # optional `on_step(step, record)` called after every step
          ) -> dict:
     "Train (or resume) the run `cfg`; returns the summary (also written to `out_dir/summary.json`)."
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed, gather_object
     from tqdm.auto import tqdm
-    import topoaudio.topoloss as TL
-    gpu = torch.cuda.is_available() and not cfg.cpu
-    # cpu=True on CPU-only machines: without it accelerate ignores the gloo process group of a multi-process launch
-    acc = Accelerator(cpu=not gpu, mixed_precision='bf16' if (cfg.bf16 and gpu) else 'no')
-    main, rank, world, out = acc.is_main_process, acc.process_index, acc.num_processes, Path(cfg.out_dir)
-    set_seed(cfg.seed)
-    with acc.main_process_first():   # the default corpus is built (and cached) once
-        train_ds, test_ds, n_classes = datasets if datasets is not None else build_data(cfg)
-    n_classes = {k: int(v) for k, v in dict(n_classes).items()}
-    if test_ds is None: warnings.warn('no held-out test set: training without evaluation')
-    data_recipe = dict(cfg.data_recipe(), dataset=getattr(train_ds, 'recipe', None), sampling=getattr(train_ds, 'config', None))
-    missing = set(cfg.task_weights) - set(n_classes)
-    if missing: raise ValueError(f'task_weights name heads {sorted(missing)} that the data does not have ({sorted(n_classes)})')
-    model = build_model(cfg, n_classes, create).to(acc.device)   # on its device before the optimiser (and its resumed state)
-    for a in ('topo_layers', 'config'):
-        if not hasattr(model, a): raise ValueError(f'model {cfg.arch!r} has no `{a}` (see the model contract in DEVELOPERS.md)')
-    bpe = len(train_ds) // cfg.batch_size   # global batches per epoch
-    if bpe == 0: raise ValueError(f'the training set ({len(train_ds)} samples) is smaller than one batch ({cfg.batch_size})')
-    spe = max(1, bpe // cfg.grad_accum)      # optimiser steps per epoch
-    total = cfg.steps if cfg.steps > 0 else max(1, math.ceil(cfg.epochs * bpe / cfg.grad_accum))
-    topo = TL.TopoLoss(model.topo_layers, tau=1.0, factor=cfg.topo_factor)
-    tau_at = TL.tau_schedule(cfg.tau_schedule, cfg.tau, cfg.tau_warmup, total) if cfg.tau_schedule != 'constant' else (lambda s: cfg.tau)
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1]; no_decay = [p for n, p in model.named_parameters() if p.ndim <= 1]
-    groups = [dict(params=decay, weight_decay=cfg.weight_decay), dict(params=no_decay, weight_decay=0.0)]
-    opt = (torch.optim.AdamW(groups, lr=cfg.lr) if cfg.optimizer == 'adamw'
-           else torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg.lr_schedule, cfg.warmup_steps, total))
-    ckpt_cfg = {k: v for k, v in asdict(cfg).items() if k not in ('stop_at', 'resume', 'out_dir', 'num_workers', 'cpu', 'ckpt_every')}
-    start = 0
-    if cfg.resume and (out/CKPT_NAME).exists():
-        ck = load_checkpoint(out)
-        old = {k: v for k, v in ck['config'].items() if k in ckpt_cfg}
-        diff = {k: (old.get(k), v) for k, v in ckpt_cfg.items() if old.get(k) != v}
-        if diff: raise ValueError(f'{out} holds a checkpoint of a different run (differs in {diff}); '
-                                  'use another out_dir, or resume=False to start over')
-        model.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-        start = ck['step']
-    elif main and out.exists():
-        for f in (CKPT_NAME, 'metrics.jsonl', 'summary.json', 'rank_hashes.json'): (out/f).unlink(missing_ok=True)
-    acc.wait_for_everyone()
-    raw = model
-    model = acc.prepare(model)
-    model.train()
-    weights = {k: float(cfg.task_weights.get(k, 0.0)) for k in n_classes}
-    if cfg.scale_background and 'background' in weights: weights['background'] *= n_classes['background'] / PAPER_N_BACKGROUND
-    records = [r for r in _read_metrics(out/'metrics.jsonl') if r['step'] <= start] if start else []
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out/'config.json', dict(train=asdict(cfg), model=raw.config, n_classes=n_classes, task_weights=weights, data=data_recipe,
-                                           world_size=world, steps_total=total, steps_per_epoch=spe))
-        atomic_write(out/'metrics.jsonl', lambda t: Path(t).write_text(''.join(json.dumps(r) + '\n' for r in records)))
-
-    def save(step):
-        _sync_buffers(raw, acc)
-        if main:
-            ck = dict(format='topoaudio-checkpoint-1', config=asdict(cfg), model_config=raw.config, n_classes=n_classes,
-                      data=data_recipe, step=step, model=raw.state_dict(), optimizer=opt.state_dict(),
-                      scheduler=sched.state_dict(), rng=dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
-                                                             python=random.getstate()))
-            atomic_write(out/CKPT_NAME, lambda t: torch.save(ck, t))
-        acc.wait_for_everyone()
-
-    def log(rec):
-        rec = {k: (round(v, 8) if isinstance(v, float) else v) for k, v in rec.items()}
-        records.append(rec)
-        if main:
-            with open(out/'metrics.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
-
-    def batches(b0):
-        "Yield (global batch index, (x, y)) for this process from global batch b0 on."
-        # (the DataLoader gets its own generator: drawing its worker seed from the global RNG would shift the
-        # per-step random streams of a resumed run)
-        b = b0
-        while True:
-            e = b // bpe
-            if hasattr(train_ds, 'set_epoch'): train_ds.set_epoch(e)
-            dl = torch.utils.data.DataLoader(train_ds, batch_sampler=RankBatches(len(train_ds), cfg.batch_size, rank, world,
-                                             cfg.seed, e, b % bpe), num_workers=cfg.num_workers,
-                                             generator=torch.Generator().manual_seed(_mix(cfg.seed, e, b, rank)))
-            for xy in dl: yield b, xy; b += 1
-
-    stop = min(total, cfg.stop_at) if cfg.stop_at else total
-    bar = tqdm(total=total, initial=start, disable=not main, desc=f'{cfg.arch} τ={cfg.tau:g}', dynamic_ncols=True)
-    it, acc_sums, t0, n_seen, step = batches(start * cfg.grad_accum), {}, time.time(), 0, start
-    t_start, next_print = time.time(), 0
-    while step < stop:
-        torch.manual_seed(_mix(cfg.seed, step, rank))
-        tau_t = float(tau_at(step)); log_now = (step + 1) % cfg.log_every == 0 or step + 1 == total
-        for g in range(cfg.grad_accum):
-            _, (x, y) = next(it)
-            x, y = x.to(acc.device), {k: v.to(acc.device) for k, v in y.items()}
-            sync = acc.no_sync(model) if g < cfg.grad_accum - 1 else torch.enable_grad()
-            with sync:
-                with acc.autocast(): out_ = model(x)
-                ls = task_losses(out_, y, cfg.ignore_null)
-                loss = sum(weights[k] * l for k, l in ls.items())
-                if tau_t > 0 and g == cfg.grad_accum - 1: tl = topo(raw); loss = loss + tau_t * tl
-                acc.backward(loss / cfg.grad_accum)
-            for k, l in ls.items(): acc_sums[f'loss_{k}'] = acc_sums.get(f'loss_{k}', 0.) + float(l.detach())
-            for k, (c, n) in task_accuracies(out_, y).items():
-                acc_sums[f'c_{k}'] = acc_sums.get(f'c_{k}', 0.) + c; acc_sums[f'n_{k}'] = acc_sums.get(f'n_{k}', 0.) + n
-            acc_sums['batches'] = acc_sums.get('batches', 0.) + 1; n_seen += len(x) * world
-        gnorm = torch.nn.utils.clip_grad_norm_(raw.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else float('inf'))
-        lr = sched.get_last_lr()[0]
-        opt.step(); sched.step(); opt.zero_grad(set_to_none=True); step += 1; bar.update(1)
-        rec = None
-        if log_now:
-            if tau_t == 0:
-                with torch.no_grad(): topo(raw)
-            keys = sorted(acc_sums)
-            v = acc.reduce(torch.tensor([acc_sums[k] for k in keys], dtype=torch.float64, device=acc.device), 'sum').cpu().tolist()
-            s = dict(zip(keys, v)); rec = dict(step=step, epoch=round(step / spe, 4), split='train', lr=lr, tau=tau_t)
-            for k in keys:
-                if k.startswith('loss_'): rec[k] = s[k] / s['batches']
-            rec['loss_topo'] = float(np.mean(list(topo.last.values()))) if topo.last else float('nan')
-            rec['loss'] = sum(weights[k[5:]] * rec[k] for k in list(rec) if k.startswith('loss_') and k[5:] in weights) + tau_t * rec['loss_topo']
-            for k in keys:
-                if k.startswith('c_'): rec['acc_' + k[2:]] = s[k] / s['n_' + k[2:]] if s['n_' + k[2:]] else float('nan')
-            rec.update({f'topo/{n}': float(l) for n, l in topo.last.items()}, grad_norm=float(gnorm))
-            dt = time.time() - t0; rec.update(samples_per_s=n_seen / dt if dt > 0 else 0.0, time=time.time() - t_start)
-            log(rec); acc_sums, t0, n_seen = {}, time.time(), 0
-            bar.set_postfix(loss=f"{rec['loss']:.3f}", word=f"{rec.get('acc_word', float('nan')):.2f}")
-        if test_ds is not None and (step % (cfg.eval_every or spe) == 0 or step == total):
-            _sync_buffers(raw, acc)
-            ev = _evaluate(raw, test_ds, cfg, acc, weights)
-            log(dict(step=step, epoch=round(step / spe, 4), split='test', **ev))
-            if main and (step >= next_print or step == total):   # print ~10 evaluations per run (all are logged)
-                bar.write(f"step {step}: held-out " + ', '.join(f'{k}={v:.3f}' for k, v in ev.items() if k.startswith('acc_')))
-                next_print = step + total / 10
-        if (cfg.ckpt_every and step % cfg.ckpt_every == 0) or step == stop: save(step)
-        if on_step is not None: on_step(step, rec)
-    bar.close()
-    _sync_buffers(raw, acc)
-    hashes = gather_object([state_hash(raw)]) if world > 1 else [state_hash(raw)]
-    tests = [r for r in records if r.get('split') == 'test']
-    trains = [r for r in records if r.get('split') == 'train']
-    summary = dict(out_dir=str(out), arch=cfg.arch, tau=cfg.tau, step=step, steps_total=total, finished=step >= total,
-                   world_size=world, n_classes=n_classes, train_size=len(train_ds), test_size=len(test_ds) if test_ds is not None else 0,
-                   chance={k: 1 / (n - 1) for k, n in n_classes.items() if k in ('word', 'speaker') and n > 1},
-                   test=tests[-1] if tests else {}, train=trains[-1] if trains else {},
-                   samples_per_s=float(np.mean([r['samples_per_s'] for r in trains])) if trains else float('nan'),
-                   weights_sha256=hashes[0], ranks_in_sync=len(set(hashes)) == 1, checkpoint=str(out/CKPT_NAME))
-    if main:
-        write_json(out/'rank_hashes.json', hashes); write_json(out/'summary.json', summary)
-        try: plot_curves(out, out/'curves.png')
-        except Exception as e: warnings.warn(f'could not plot training curves: {e}')
-    acc.wait_for_everyone()
-    return summary
+    r = _start(cfg, create)
+    try:
+        _build(r, datasets, create)
+        start = step = _resume(r)
+        r.model = r.acc.prepare(r.raw); r.model.train()
+        stop = min(r.total, cfg.stop_at) if cfg.stop_at else r.total
+        bar = tqdm(total=r.total, initial=start, disable=not r.main, desc=f'{cfg.arch} τ={cfg.tau:g}', dynamic_ncols=True)
+        it, r.sums, r.n_seen, r.t0 = _batches(r, start * cfg.grad_accum), {}, 0, time.time()
+        r.t_start, next_print = time.time(), 0
+        try:
+            while step < stop:
+                tau_t, gnorm, lr = _step(r, it, step); step += 1; bar.update(1)
+                rec = _log_train(r, step, tau_t, gnorm, lr) if step % cfg.log_every == 0 or step == r.total else None
+                if rec: bar.set_postfix(loss=f"{rec['loss']:.3f}", word=f"{rec.get('acc_word', float('nan')):.2f}")
+                if r.test_ds is not None and (step % (cfg.eval_every or r.spe) == 0 or step == r.total):
+                    _sync_buffers(r.raw, r.acc)
+                    ev = _evaluate(r.raw, r.test_ds, cfg, r.acc, r.weights)
+                    _log(r, dict(step=step, epoch=round(step / r.spe, 4), split='test', **ev))
+                    if r.main and (step >= next_print or step == r.total):   # print ~10 evaluations per run (all are logged)
+                        bar.write(f"step {step}: held-out " + ', '.join(f'{k}={v:.3f}' for k, v in ev.items() if k.startswith('acc_')))
+                        next_print = step + r.total / 10
+                if (cfg.ckpt_every and step % cfg.ckpt_every == 0) or step == stop: _save(r, step)
+                if on_step is not None: on_step(step, rec)
+        except TrainingDiverged as e:
+            bar.close()
+            kept = f'; the last good checkpoint (step {r.last_ckpt}) was kept' if r.last_ckpt is not None else '; no checkpoint was written'
+            e.args = (f'{e}{kept} in {r.out}. Lower lr (or τ), or check the data',)
+            _summary(r, r.last_ckpt or 0, reason=str(e))
+            raise
+        bar.close()
+        return _summary(r, step)
+    finally:
+        if r.lock is not None: r.lock.release()
 
 # %% ../nbs/04_trainer.ipynb #32078408
 def plot_curves(run_dir, # a run directory with metrics.jsonl
@@ -430,10 +751,12 @@ _EPILOG = '''examples:
   topoaudio-train --tau 50                                   # one process (CPU or one GPU)
   accelerate launch --multi_gpu --num_processes 2 $(which topoaudio-train) --tau 50
       # 2 processes: gloo DDP on CPU (NOT `--cpu --num_processes 2`, which runs one process), or 2 GPUs
-  accelerate launch --multi_gpu --num_processes 8 $(which topoaudio-train) --arch cochresnet50 --tau 50   # 8 GPUs
+  accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 $(which topoaudio-train) \\
+      --preset paper_resnet50 --data /data/wsn --tau 50                   # the paper's setting on 4 GPUs
   accelerate launch --multi_gpu --num_machines 2 --machine_rank R --main_process_ip HOST0 --main_process_port 29500 \\
       --num_processes 16 $(which topoaudio-train) --arch cochresnet50 --tau 50 --out_dir /shared/runs/r50   # on node R = 0, 1
-A run resumes from OUT_DIR/checkpoint.pt when started again with the same options.'''
+A run resumes from OUT_DIR/checkpoint.pt when started again with the same options (other options or other data
+are refused). Exit status: 0 done, 1 refused or diverged (message on stderr), 2 bad options.'''
 
 def _field_help() -> dict:
     "The `# comment` after each TrainConfig field, as its --help text."
@@ -457,10 +780,12 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 def cli(argv=None):
-    "Entry point of `topoaudio-train`."
-    args = _parser().parse_args(argv)
-    try: cfg = TrainConfig(**vars(args))
-    except ValueError as e: _parser().error(str(e))
-    s = train(cfg)
-    if int(os.environ.get('RANK', '0')) == 0: print(json.dumps(s, indent=1))
+    "Entry point of `topoaudio-train`: exit 2 for bad options, 1 when the run is refused or diverges."
+    p = _parser(); args = p.parse_args(argv)
+    try: cfg = TrainConfig(**vars(args)); _check_arch(cfg)
+    except ValueError as e: p.error(str(e))
+    try: s = train(cfg)
+    except (TrainingDiverged, RunInUse, ValueError, OSError) as e:
+        print(f'topoaudio-train: error: {e}', file=sys.stderr); sys.exit(1)
+    if int(os.environ.get('RANK', '0')) == 0: print(json.dumps(_finite_json(s), indent=1))
     # (returns None: the console script does `sys.exit(cli())`, and a returned dict would make that exit code 1)
