@@ -168,10 +168,10 @@ class AccuracyBenchmark(Benchmark):
 for n, ref in dict(esc50=(0.8169, 0.8079), nsynth=(0.9829, 0.9849), speech_commands=(0.8668, 0.8733)).items():
     register(AccuracyBenchmark(n, ref), sets='paper')
 
-# %% ../nbs/15_battery.ipynb #a1aae106
+# %% ../nbs/15_battery.ipynb #2463d2ad
 def neural_root() -> list[Path]:
     "Candidate roots of the Tuckute/Feather 2023 data archive."
-    c = [os.environ.get('TOPOAUDIO_NEURAL')]
+    c = [os.environ.get('TOPOAUDIO_NEURAL'), os.environ.get('TOPOAUDIO_NH2015')]   # the latter as in topoaudio.rsa
     if os.environ.get('TOPOAUDIO_DATA'): c += [Path(os.environ['TOPOAUDIO_DATA'])/'tuckute_feather_2023', os.environ['TOPOAUDIO_DATA']]
     return [Path(p) for p in c if p]
 
