@@ -32,12 +32,20 @@ def test_runs_are_trained_analysed_and_reported(tiny_sweep):
     out, p, st = tiny_sweep
     for t in ('0', '50'):
         run = out/f'cochresnet_small_tau{t}_seed0'
-        assert {'train.ipynb', 'checkpoint.pt', 'summary.json', 'analysis.json', 'maps.npz'} <= {f.name for f in run.iterdir()}
+        assert {'train.ipynb', 'checkpoint.pt', 'summary.json', 'report.json', 'report.md'} <= {f.name for f in run.iterdir()}
         assert json.loads((run/'summary.json').read_text())['tau'] == float(t)
+        rep = json.loads((run/'report.json').read_text())              # the battery's Report of the run
+        assert rep['format'] == 'topoaudio-report-1' and rep['meta']['model'] == run.name
+        st_ = {(r['control'], r['score']['benchmark']): r['score']['status'] for r in rep['records']}
+        assert st_[('model', 'table2.moran.tonotopy')] == 'ok' and st_[('permuted', 'fig5.match.music')] == 'ok'
+        assert st_[('model', 'table1.esc50')] == 'skipped'               # no dataset here: skipped, with the reason
     t2 = (out/'table2.csv').read_text().splitlines()
     assert t2[0].split(',')[:2] == ['arch', 'tau'] and {'tonotopy', 'am', 'speech', 'music'} <= set(t2[0].split(','))
     assert any(l.startswith('NH2015 brain') for l in t2)
-    assert (out/'report.md').exists() and all((out/f'sweep_{n}.png').exists() for n in ('fig2b_encoding', 'fig6_angles'))
+    assert any('Topographic Avg.' in l for l in (out/'table1.csv').read_text().splitlines())
+    assert (out/'fig5_summary.csv').exists()
+    assert (out/'report.md').exists() and all((out/f'sweep_{n}.png').exists() for n in ('table2_moran', 'fig34_maps', 'fig6_angles'))
+    assert not (out/'sweep_fig2b_voxels.png').exists()                  # no voxel archive here: no Fig. 2B
 
 def test_rerun_skips_done_and_retries_failed(tiny_sweep, topo_env):
     out, _, st = tiny_sweep

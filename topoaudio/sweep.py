@@ -13,9 +13,9 @@ from pathlib import Path
 __all__ = ['IDENTITY_IGNORE', 'RUN_LOCK', 'run_name', 'Run', 'plan', 'read_status', 'set_status', 'run_identity', 'identity_diff',
            'RunsChanged', 'runs_to_execute', 'Locked', 'pid_lock', 'sweep_lock', 'SweepInterrupted', 'kill_tree',
            'forward_signals', 'default_notebook', 'execute_run', 'write_sweep_json', 'run_sweep', 'submit_sweep',
-           'analysis_probes', 'analyse_model', 'analyse_run', 'load_maps', 'collect', 'table1', 'table2',
-           'brain_reference', 'plot_encoding', 'plot_component_match', 'plot_angles', 'plot_sweep_maps',
-           'markdown_table', 'report', 'analyse_sweep', 'sweep', 'sweep_options', 'cli']
+           'analysis_probes', 'analyse_model', 'analyse_run', 'load_maps', 'collect', 'table1', 'brain_reference',
+           'table2', 'fig5_table', 'plot_table2', 'plot_sweep_maps', 'plot_component_match', 'plot_angles',
+           'plot_voxel_encoding', 'markdown_table', 'report', 'analyse_sweep', 'sweep', 'sweep_options', 'cli']
 
 # %% ../nbs/16_sweep.ipynb #9ec1b5f5
 def run_name(arch: str, tau: float, seed: int) -> str:
@@ -433,83 +433,53 @@ def _wait_local(jobs, ex, runs, out_dir, analyse, fig_dir, n_starts) -> dict:
 # %% ../nbs/16_sweep.ipynb #7575a749
 import numpy as np
 
-def analysis_probes(n_tones: int = 40, n_rates: int = 15) -> dict:
-    "Probe sets for `analyse_model`: tones, AM noise and the 165 natural sounds (see 02a_activations)."
-    from topoaudio.topography import default_probes
-    return default_probes(n_tones, n_rates)
+def analysis_probes(*args, **kw) -> None:
+    "Kept for the `sweep` call signature: the battery now builds probe sets per model, valid for its front end (`scoring.PROBE_SETS`)."
+    return None
 
 # %% ../nbs/16_sweep.ipynb #520a1e25
-def analyse_model(model, # a backbone taking (B, T) waveforms (see 02_backbones)
-                  probes: dict | None = None, # from `analysis_probes()`
-                  encoding: bool = True, # fit the NH2015 components stage by stage
-                  components: bool = True, # decompose each stage and match the brain's speech/music components
-                  n_starts: int = 10, # ICA random starts
-                  progress: bool = True,
-                 ) -> dict:
-    "Topography, encoding and component matching of one model (the last two need the natural sounds)."
-    import pandas as pd
-    from topoaudio.topography import layer_maps, topography_summary
-    from topoaudio.gradients import layer_gradients
-    from topoaudio.encoding import network_stages
-    from topoaudio.fetch import nh2015_components
-    probes = analysis_probes() if probes is None else probes
-    model = model.eval()
-    maps = layer_maps(model, model.topo_layers, probes, progress=progress)
-    out = dict(maps=maps, topography=topography_summary(maps), gradients=layer_gradients(maps).reset_index())
-    if 'natural' not in probes: encoding = components = False   # offline: no natural sounds (warned by the probes)
-    if encoding or components:
-        waves = probes['natural'][0]
-        coch, st = network_stages({'model': model}, waves)          # one front-end pass for the baseline and all stages
-        feats = {'cochleagram': coch} | st['model']
-        comp = nh2015_components()
-    if encoding:
-        from topoaudio.encoding import encode
-        r2 = {s: encode(f, comp['R'])['r2_median'] for s, f in feats.items()}
-        out['encoding'] = pd.DataFrame(r2, index=comp['names']).T.rename_axis('stage').reset_index()
-    if components:
-        from topoaudio.decomposition import stage_matching
-        df, _ = stage_matching({s: f for s, f in feats.items()}, comp['R'], n_starts=n_starts)
-        out['components'] = df.rename_axis('stage').reset_index()
-    return out
+def analyse_model(model, # a backbone, checkpoint / run directory, or any nn.Module (see `battery.score`)
+                  probes=None, # ignored (kept for compatibility): the battery builds probes valid for the model
+                  benchmarks='paper', # set name(s) and/or benchmark identifiers
+                  controls=None, # default `battery.CONTROLS` (cochleagram, random-init, permuted)
+                  cache_dir=None, # on-disk cache of recordings and fits
+                  n_starts: int | None = None, # ICA starts for Fig. 5 (None: the paper's 10)
+                  progress: bool = True, **kw):
+    "The battery's `Report` for one model (`battery.score`)."
+    from topoaudio.battery import score, CONTROLS
+    return score(model, benchmarks, CONTROLS if controls is None else controls, cache_dir, progress=progress,
+                 n_starts=n_starts, **kw)
 
 # %% ../nbs/16_sweep.ipynb #6cb0c438
-def _df_records(df): return json.loads(df.to_json(orient='records'))
+def analyse_run(run_dir, probes=None, force: bool = False, cache_dir=None, **kw):
+    "Score one finished run (see `analyse_model`); kept in run_dir/report.json and report.md. Returns the Report."
+    from topoaudio.battery import Report
+    rdir = Path(run_dir); f = rdir/'report.json'
+    if f.exists() and not force: return Report.from_json(f)
+    cache_dir = rdir.parent/'.score_cache' if cache_dir is None else cache_dir
+    rep = analyse_model(rdir, cache_dir=cache_dir, name=rdir.name, **kw)
+    rep.to_json(f); (rdir/'report.md').write_text(rep.to_markdown())
+    return rep
 
-def analyse_run(run_dir, probes: dict | None = None, force: bool = False, **kw) -> dict:
-    "Analyse one finished run (see `analyse_model`); cached in run_dir/analysis.json + maps.npz."
-    import pandas as pd
-    from topoaudio.trainer import load_model
-    rdir = Path(run_dir); f = rdir/'analysis.json'
-    if f.exists() and not force: return json.loads(f.read_text())
-    res = analyse_model(load_model(rdir), probes, **kw)
-    np.savez_compressed(rdir/'maps.npz', **{f'{L}|{k}': v for L, ms in res['maps'].items() for k, v in ms.items()})
-    out = {k: _df_records(v) for k, v in res.items() if isinstance(v, pd.DataFrame)}
-    _write_json(f, out)
-    return out
-
-def load_maps(run_dir) -> dict:
-    "The maps written by `analyse_run`: {layer: {map: (n_units,)}}."
-    d = np.load(Path(run_dir)/'maps.npz'); out = {}
-    for k in d.files:
-        L, m = k.split('|'); out.setdefault(L, {})[m] = d[k]
-    return out
+def load_maps(run_dir, control: str = 'model') -> dict:
+    "The maps at the paper's layers from a run's report: {layer: {map: (h, w)}}."
+    from topoaudio.battery import Report
+    sc = Report.from_json(Path(run_dir)/'report.json').get('fig34.maps', control)
+    return {L: {k: np.asarray(v, dtype=float).reshape(sc.raw['sheets'][L]) for k, v in m.items()} for L, m in sc.raw['maps'].items()}
 
 # %% ../nbs/16_sweep.ipynb #6d70551d
 def collect(out_dir) -> list[dict]:
-    "One record per finished run of a sweep: params, training summary, analysis tables."
+    "One record per finished run of a sweep: arch, tau, seed, training summary, and its Report (if analysed)."
+    from topoaudio.battery import Report
     recs = []
     for st in sorted(Path(out_dir).glob('*/status.json')):
         rdir = st.parent; s = read_status(rdir)
         if s['state'] != 'done': continue
         rec = dict(name=rdir.name, dir=str(rdir), **{k: s['params'][k] for k in ('arch', 'tau', 'seed')})
-        for f in ('summary', 'analysis', 'benchmarks'):
-            if (rdir/f'{f}.json').exists(): rec[f] = json.loads((rdir/f'{f}.json').read_text())
+        if (rdir/'summary.json').exists(): rec['summary'] = json.loads((rdir/'summary.json').read_text())
+        if (rdir/'report.json').exists(): rec['report'] = Report.from_json(rdir/'report.json')
         recs.append(rec)
     return recs
-
-def _mean_rows(rec, key='topography'):
-    import pandas as pd
-    t = pd.DataFrame(rec['analysis'][key]); return t[t.layer == 'mean'].set_index('map')
 
 # %% ../nbs/16_sweep.ipynb #59fd8b5d
 def _held_out(summary: dict) -> dict:
@@ -517,84 +487,119 @@ def _held_out(summary: dict) -> dict:
     ev = summary.get('test') or summary.get('eval') or summary.get('final_eval') or {}
     return {k.split('/')[-1].replace('acc_', '').replace('_acc', ''): v for k, v in ev.items() if 'acc' in k}
 
-def table1(recs: list[dict]):
-    "Accuracy (held-out tasks, benchmarks) and mean smoothness per arch, τ (mean over seeds)."
-    import pandas as pd
-    rows = []
-    for r in recs:
-        row = dict(arch=r['arch'], tau=r['tau'], seed=r['seed'], **{f'{k} acc': v for k, v in _held_out(r.get('summary', {})).items()})
-        row |= {f'{k} acc': v['accuracy'] for k, v in r.get('benchmarks', {}).items()}
-        if 'analysis' in r: row['smoothness'] = _mean_rows(r).smoothness.mean()
-        rows.append(row)
-    return pd.DataFrame(rows).groupby(['arch', 'tau']).mean(numeric_only=True).drop(columns='seed')
+def _runs(recs): return [r for r in recs if 'report' in r]
 
-def table2(recs: list[dict], brain: dict | None = None):
-    "Moran's I per map type (mean over topographic layers and seeds) per arch, τ; plus a 'brain' row if given."
+def table1(recs: list[dict]):
+    "Paper Table 1 from the runs' Reports (+ 'Topographic Avg.'), with the training tasks' held-out accuracies as extra columns."
     import pandas as pd
-    rows = [dict(arch=r['arch'], tau=r['tau'], **_mean_rows(r).moran.to_dict()) for r in recs if 'analysis' in r]
-    t = pd.DataFrame(rows).groupby(['arch', 'tau']).mean()
-    if brain: t.loc[('NH2015 brain', np.nan), :] = pd.Series(brain)
+    from topoaudio.battery import paper_table1
+    t = paper_table1(_runs(recs))
+    tr = pd.DataFrame([dict(arch=r['arch'], tau=float(r['tau']), **{f'{k} acc (training task)': v for k, v in _held_out(r.get('summary', {})).items()})
+                       for r in recs])
+    if tr.shape[1] > 2:
+        g = tr.groupby(['arch', 'tau']).mean(numeric_only=True)
+        avg = g[g.index.get_level_values('tau') > 0].groupby(level='arch').mean()
+        avg.index = pd.MultiIndex.from_arrays([avg.index, ['Topographic Avg.'] * len(avg)], names=['arch', 'tau'])
+        t = t.join(pd.concat([g, avg]))
     return t
 
 def brain_reference() -> dict:
-    "Moran's I of the NH2015 speech and music group maps (fsaverage5, zero-masked, mean of hemispheres)."
-    from topoaudio.topography import brain_moran
-    return {m: float(np.mean([brain_moran(h, k).I for h in ('lh', 'rh')])) for m, k in (('speech', 5), ('music', 6))}
+    "Table 2's brain row: Moran's I of the NH2015 speech and music maps (`battery.brain_table2`)."
+    from topoaudio.battery import brain_table2
+    return brain_table2()
+
+def table2(recs: list[dict], brain: dict | None = None):
+    "Paper Table 2 from the runs' Reports: Moran's I (mean over the relevant layers, then seeds) per (arch, τ), brain row."
+    from topoaudio.battery import paper_table2
+    return paper_table2(_runs(recs), brain)
+
+def fig5_table(recs: list[dict]):
+    "Fig. 5 summary from the runs' Reports: median component match over τ > 0 vs τ = 0, with the paper's values."
+    from topoaudio.battery import fig5_summary
+    return fig5_summary(_runs(recs))
 
 # %% ../nbs/16_sweep.ipynb #412a2b36
-def _by_tau(recs, arch=None, key='topography'):
-    recs = [r for r in recs if key in r.get('analysis', {}) and (arch is None or r['arch'] == arch)]
+def _by_tau(recs, arch=None):
+    recs = [r for r in _runs(recs) if arch is None or r['arch'] == arch]
     return sorted(recs, key=lambda r: (r['tau'], r['seed']))
 
-def plot_encoding(recs, arch=None, components=('speech', 'music'), path=None, dpi=80):
-    "Fig. 2B analog: median r² of NH2015 components vs model stage, one line per τ."
-    import matplotlib.pyplot as plt, pandas as pd
-    fig, axs = plt.subplots(1, len(components), figsize=(4 * len(components), 3), squeeze=False)
-    for r in _by_tau(recs, arch, 'encoding'):
-        e = pd.DataFrame(r['analysis']['encoding'])
-        for ax, c in zip(axs[0], components): ax.plot(e.stage, e[c], '.-', label=f"τ={r['tau']:g} s{r['seed']}")
-    for ax, c in zip(axs[0], components):
-        ax.set_title(f'{c} component'); ax.set_ylabel('median r²'); ax.tick_params(axis='x', rotation=90, labelsize=7)
-    axs[0, -1].legend(fontsize=7); fig.tight_layout()
+def _ok(rec, bench, control='model'):
+    try: s = rec['report'].get(bench, control)
+    except KeyError: return None
+    return s if s.status == 'ok' else None
+
+def plot_table2(recs, arch=None, ax=None, title="Table 2: Moran's I (relevant layers) vs τ", vmin=-0.2, vmax=1.0, path=None, dpi=80):
+    "Moran's I of the four maps (mean over the paper's relevant layers) against τ; crosses: the paper's ResNet-50."
+    import matplotlib.pyplot as plt
+    from topoaudio.battery import PAPER_T2
+    fig, ax = (plt.subplots(figsize=(4.5, 3)) if ax is None else (ax.figure, ax))
+    for i, k in enumerate(PAPER_T2):
+        pts = [(r['tau'], s.value) for r in _by_tau(recs, arch) if (s := _ok(r, f'table2.moran.{k}'))]
+        if pts: ax.plot(*zip(*pts), 'o-', color=f'C{i}', label=k)
+        ax.plot([0, 5, 25, 50, 100], PAPER_T2[k][0], 'x:', color=f'C{i}', alpha=0.6)
+    ax.set_xlabel('τ'); ax.set_ylabel("Moran's I"); ax.set_ylim(vmin, vmax); ax.legend(fontsize=7, title='ours (x: paper ResNet-50)', title_fontsize=6)
+    if title: ax.set_title(title, fontsize=9)
+    fig.tight_layout()
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
+def plot_sweep_maps(recs, arch=None, taus=None, path=None, dpi=80):
+    "Figs. 3–4: the maps at the paper's layers (tonotopy/AM early, speech/music late), baseline vs the largest τ."
+    from topoaudio.battery import _sheet_maps
+    from topoaudio.topography import plot_maps, MAP_STYLE
+    rs = [r for r in _by_tau(recs, arch) if _ok(r, 'fig34.maps')]
+    rs = [r for r in rs if taus is None or r['tau'] in taus]
+    if not rs: raise ValueError('no run has fig34.maps')
+    rs = rs if taus is not None else ([rs[0], rs[-1]] if len(rs) > 1 else rs)
+    maps = {}
+    for r in rs: maps.update(_sheet_maps(_ok(r, 'fig34.maps'), f"τ={r['tau']:g} s{r['seed']} "))
+    kinds = [k for k in MAP_STYLE if any(k in m for m in maps.values())]
+    maps = {L: {k: m.get(k, np.full(next(iter(m.values())).shape, np.nan)) for k in kinds} for L, m in maps.items()}
+    return plot_maps(maps, path=path, dpi=dpi)
+
+# %% ../nbs/16_sweep.ipynb #b7e1c0f5
 def plot_component_match(recs, arch=None, path=None, dpi=80):
-    "Fig. 5 analog: correlation of the best-matching model component with the brain's speech and music components."
-    import matplotlib.pyplot as plt, pandas as pd
+    "Fig. 5: correlation of the best-matching model ICA component with the brain's speech and music components, per stage."
+    import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(8, 3))
-    for r in _by_tau(recs, arch, 'components'):
-        c = pd.DataFrame(r['analysis']['components'])
-        for ax, t in zip(axs, ('speech', 'music')): ax.plot(c.stage, c[t], '.-', label=f"τ={r['tau']:g} s{r['seed']}")
+    for r in _by_tau(recs, arch):
+        for ax, t in zip(axs, ('speech', 'music')):
+            if s := _ok(r, f'fig5.match.{t}'): ax.plot(list(s.raw['per_stage']), list(s.raw['per_stage'].values()), '.-', label=f"τ={r['tau']:g} s{r['seed']}")
+    if not any(ax.lines for ax in axs): plt.close(fig); raise ValueError('no run has fig5.match scores')
     for ax, t in zip(axs, ('speech', 'music')):
-        ax.set_title(f'brain {t} component'); ax.set_ylabel('r (best model component)'); ax.tick_params(axis='x', rotation=90, labelsize=7)
+        ax.set_title(f'Fig. 5: brain {t} component', fontsize=9); ax.set_ylabel('r (best model component)'); ax.tick_params(axis='x', rotation=90, labelsize=7)
     axs[1].legend(fontsize=7); fig.tight_layout()
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
-def plot_angles(recs, arch=None, path=None, dpi=80):
-    "Fig. 6 analog: tonotopy–AM gradient angle per topographic layer vs τ (flat maps are left out and counted)."
-    import matplotlib.pyplot as plt, pandas as pd
-    fig, ax = plt.subplots(figsize=(4, 3)); flat = 0
+def plot_angles(recs, arch=None, ax=None, title=None, path=None, dpi=80):
+    "Fig. 6: tonotopy–AM gradient angle of the early and late layers against τ (flat maps omitted and counted)."
+    import matplotlib.pyplot as plt
+    fig, ax = (plt.subplots(figsize=(4, 3)) if ax is None else (ax.figure, ax))
+    flat = n = 0
     for r in _by_tau(recs, arch):
-        g = pd.DataFrame(r['analysis']['gradients']); flat += int(g.flat.sum())
-        ax.plot(np.full(len(g), r['tau']), g.angle, 'o', alpha=0.6, color='C0')
-    ax.set_xlabel('τ'); ax.set_ylabel('angle (°)'); ax.set_ylim(-5, 95)
-    ax.set_title(f'tonotopy vs AM gradient ({flat} flat layer maps omitted)', fontsize=8); fig.tight_layout()
+        for j, w in enumerate(('early', 'late')):
+            if not (s := _ok(r, f'fig6.angle.{w}')): continue
+            for L, v in s.raw['per_layer'].items():
+                n += 1; flat += bool(v['flat'])
+                if not v['flat']: ax.plot(r['tau'] + (j - 0.5) * 2, v['angle'], 'o', color=f'C{j}', alpha=0.7)
+    for j, w in enumerate(('early', 'late')): ax.plot([], [], 'o', color=f'C{j}', label=f'{w} layers')
+    ax.set_xlabel('τ'); ax.set_ylabel('angle (°)'); ax.set_ylim(-5, 95); ax.legend(fontsize=7)
+    ax.set_title(title or f'Fig. 6: tonotopy vs AM gradient ({flat} of {n} layer maps flat, omitted)', fontsize=8); fig.tight_layout()
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
-def plot_sweep_maps(recs, arch=None, layer=None, taus=None, path=None, dpi=80):
-    "Figs. 3–4 analog: tonotopy, AM, speech and music maps of one layer for the baseline and a topographic τ."
-    from topoaudio.topography import plot_maps
-    rs = [r for r in _by_tau(recs, arch) if r['seed'] == min(x['seed'] for x in recs)]
-    if taus is not None: rs = [r for r in rs if r['tau'] in taus]
-    else: rs = [rs[0], rs[-1]] if len(rs) > 1 else rs
-    maps = {}
-    for r in rs:
-        m = load_maps(r['dir']); L = layer or list(m)[-1]
-        maps[f"τ={r['tau']:g} {L}"] = m[L]
-    return plot_maps(maps, path=path, dpi=dpi)
+def plot_voxel_encoding(recs, arch=None, which='fig2b.nh2015', path=None, dpi=80):
+    "Fig. 2B/2C: voxelwise noise-corrected r² per stage (all voxels), one line per run; needs the voxel archive."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for r in _by_tau(recs, arch):
+        if s := _ok(r, which): c = s.raw['curves']['all']; ax.plot(list(c), list(c.values()), '.-', label=f"τ={r['tau']:g} s{r['seed']}")
+    if not ax.lines: plt.close(fig); raise ValueError(f'no run has an ok {which} score (voxel archive absent?)')
+    ax.set_ylabel('noise-corrected r² (median voxel)'); ax.tick_params(axis='x', rotation=90, labelsize=7); ax.legend(fontsize=7)
+    ax.set_title(f'Fig. {which[3:5].upper()}: voxelwise encoding', fontsize=9); fig.tight_layout()
+    if path: fig.savefig(path, dpi=dpi)
+    return fig
 
 # %% ../nbs/16_sweep.ipynb #ab094c25
 def markdown_table(df) -> str:
@@ -608,26 +613,40 @@ def markdown_table(df) -> str:
     rows += [' | '.join(fmt(v) for v in r) for r in df.itertuples(index=False)]
     return '\n'.join(f'| {r} |' for r in rows)
 
+def _skipped(recs) -> list[str]:
+    "One line per (benchmark, reason) skipped or failed in any run."
+    seen = {}
+    for r in _runs(recs):
+        d = r['report'].df
+        for x in d[(d.status != 'ok') & (d.control == 'model')].itertuples(): seen.setdefault((x.benchmark, x.status, x.message), []).append(r['name'])
+    return [f'- `{b}` {st} in {len(n)} run(s): {m}' for (b, st, m), n in seen.items()]
+
 def report(out_dir, fig_dir=None, arch=None, brain: bool = True) -> dict:
-    "Tables and figures of a finished (and analysed) sweep; returns {'table1', 'table2', 'files'}."
+    "Tables and figures of a finished (and analysed) sweep, from the runs' Reports; returns {'table1', 'table2', 'fig5', 'files'}."
     import matplotlib.pyplot as plt
     out_dir = Path(out_dir); recs = [r for r in collect(out_dir) if arch is None or r['arch'] == arch]
-    if not recs: raise ValueError(f'no finished runs in {out_dir}')
-    t1, t2 = table1(recs), table2(recs, brain_reference() if brain else None)
+    if not _runs(recs): raise ValueError(f'no finished, analysed runs in {out_dir}')
+    t1, t2, f5 = table1(recs), table2(recs, brain_reference() if brain else None), fig5_table(recs)
     files = []
-    for name, t in (('table1', t1), ('table2', t2)):
+    for name, t in (('table1', t1), ('table2', t2), ('fig5_summary', f5)):
         t.to_csv(out_dir/f'{name}.csv'); files.append(out_dir/f'{name}.csv')
-    figs = dict(fig2b_encoding=plot_encoding, fig34_maps=plot_sweep_maps, fig5_components=plot_component_match,
-                fig6_angles=plot_angles)
+    figs = dict(table2_moran=plot_table2, fig34_maps=plot_sweep_maps, fig5_components=plot_component_match,
+                fig6_angles=plot_angles, fig2b_voxels=plot_voxel_encoding)
+    made = []
     for name, fn in figs.items():
         for d in [out_dir] + ([Path(fig_dir)] if fig_dir else []):
-            fig = fn(recs, arch, path=Path(d)/f'sweep_{name}.png'); files.append(Path(d)/f'sweep_{name}.png')
+            try: fn(recs, arch, path=Path(d)/f'sweep_{name}.png'); files.append(Path(d)/f'sweep_{name}.png')
+            except ValueError: break                    # nothing to draw (e.g. no voxel archive)
+        else: made.append(name)
         plt.close('all')
-    md = ['# τ sweep report', '', f'{len(recs)} runs in `{out_dir}`.', '', '## Table 1 — accuracy and smoothness', '',
-          markdown_table(t1), '', "## Table 2 — Moran's I", '', markdown_table(t2), '']
-    md += [f'![{n}](sweep_{n}.png)' for n in figs]
+    md = ['# τ sweep report', '', f'{len(recs)} runs in `{out_dir}`.', '',
+          "## Table 1 — downstream accuracy (06 protocols) and smoothness (Eq. 4)", '', markdown_table(t1), '',
+          "## Table 2 — Moran's I, mean over the paper's relevant layers", '', markdown_table(t2), '',
+          '## Fig. 5 summary — median component match, τ > 0 vs τ = 0', '', markdown_table(f5), '']
+    md += [f'![{n}](sweep_{n}.png)' for n in made]
+    if sk := _skipped(recs): md += ['', '## Not computed', ''] + sk
     (out_dir/'report.md').write_text('\n'.join(md) + '\n'); files.append(out_dir/'report.md')
-    return dict(table1=t1, table2=t2, files=files)
+    return dict(table1=t1, table2=t2, fig5=f5, files=files)
 
 # %% ../nbs/16_sweep.ipynb #1b58d642
 def analyse_sweep(out_dir, names: list[str] | None = None, # runs to analyse (default: every run folder)
