@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['N_CLASSES', 'COCH_SIZE', 'MODELS', 'Backbone', 'BasicBlock', 'Bottleneck', 'GlobalAvgPool', 'CochResNet',
+__all__ = ['N_CLASSES', 'COCH_SIZE', 'POOLS', 'MODELS', 'Backbone', 'BasicBlock', 'Bottleneck', 'GlobalAvgPool', 'CochResNet',
            'PatchEmbed', 'Attention', 'Mlp', 'Block', 'TokenPool', 'CochAST', 'create_model', 'stage_shapes',
            'n_params', 'random_init', 'permute_weights']
 
@@ -144,7 +144,7 @@ class CochResNet(Backbone):
 # %% ../nbs/02_backbones.ipynb #48d42422
 class PatchEmbed(nn.Module):
     "One-channel cochleagram `(B, 1, F, T)` → patch tokens `(B, n_f·n_t, D)`."
-    def __init__(self, dim, patch=16, stride=10):
+    def __init__(self, dim, patch=16, stride=16):
         super().__init__()
         self.proj = nn.Conv2d(1, dim, patch, stride)
         self.patch, self.stride = patch, stride
@@ -180,9 +180,15 @@ class Block(nn.Module):
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
+POOLS = ('cls', 'cls_dist')
+
 class TokenPool(nn.Module):
-    "Mean of the CLS and DIST token states: `(B, N+2, D)` → `(B, D)`."
-    def forward(self, x): return (x[:, 0] + x[:, 1]) / 2
+    "Clip representation from the token states `(B, 2+N, D)` → `(B, D)`: the CLS state, or the mean of CLS and DIST."
+    def __init__(self, mode: str = 'cls'): # 'cls' (the paper's AST) or 'cls_dist' (Gong's AST as used by Tuckute et al.)
+        super().__init__()
+        if mode not in POOLS: raise ValueError(f'pool must be one of {POOLS}, not {mode!r}')
+        self.mode = mode
+    def forward(self, x): return x[:, 0] if self.mode == 'cls' else (x[:, 0] + x[:, 1]) / 2
 
 # %% ../nbs/02_backbones.ipynb #1c9bd41c
 class CochAST(Backbone):
@@ -190,12 +196,14 @@ class CochAST(Backbone):
     def __init__(self,
                  embed_dim: int = 768, depth: int = 12, heads: int = 12, mlp_dim: int = 3072,
                  patch: int = 16, # square patch size
-                 stride: int = 10, # patch stride in frequency and time (10: AST's overlapping patches; 16: none)
+                 stride: int = 16, # patch stride in frequency and time (16: non-overlapping, the paper; 10: Gong's overlapping)
+                 pool: str = 'cls', # clip representation: 'cls' (the paper) or 'cls_dist' (mean of CLS and DIST, Gong/Tuckute)
                  input_size=(211, 390), # cochleagram (F, T) the positional embeddings are made for
                  frontend: str | None = 'cfg1', # cochleagram preset held by the model, or None
                  n_classes: dict | None = None, # {head: classes}
                 ):
         super().__init__()
+        self.pool = TokenPool(pool)                       # checks `pool` before anything is built
         self.patch_embed = PatchEmbed(embed_dim, patch, stride)
         self.input_size = tuple(input_size)
         self.grid = self.patch_embed.grid(*self.input_size)
@@ -203,7 +211,7 @@ class CochAST(Backbone):
         self.dist_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, 2 + self.grid[0] * self.grid[1], embed_dim))
         self.blocks = nn.ModuleList([Block(embed_dim, heads, mlp_dim) for _ in range(depth)])
-        self.norm, self.pool = nn.LayerNorm(embed_dim, eps=1e-6), TokenPool()
+        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
         self._init_io(frontend, _heads(n_classes), embed_dim)
         self.topo_layers = [f'blocks.{i}.mlp.fc1' for i in range(depth)]
         self.stages = ['patch_embed'] + [f'blocks.{i}' for i in range(depth)] + ['pool']
@@ -232,9 +240,11 @@ class CochAST(Backbone):
 MODELS = {
     'cochresnet50': dict(arch='resnet', block='bottleneck', layers=(3, 4, 6, 3), widths=(64, 128, 256, 512), stem=64, frontend='cfg1'),
     'cochresnet_small': dict(arch='resnet', block='basic', layers=(2, 2, 2, 2), widths=(32, 64, 128, 256), stem=32, frontend='small'),
-    'ast_base': dict(arch='ast', embed_dim=768, depth=12, heads=12, mlp_dim=3072, patch=16, stride=10, frontend='cfg1'),
-    'ast_small': dict(arch='ast', embed_dim=192, depth=4, heads=3, mlp_dim=768, patch=16, stride=8, frontend='small'),
+    'ast': dict(arch='ast', embed_dim=768, depth=12, heads=12, mlp_dim=3072, patch=16, stride=16, pool='cls', frontend='cfg1'),
+    'ast_tuckute': dict(arch='ast', embed_dim=768, depth=12, heads=12, mlp_dim=3072, patch=16, stride=10, pool='cls_dist', frontend='cfg1'),
+    'ast_small': dict(arch='ast', embed_dim=192, depth=4, heads=3, mlp_dim=768, patch=16, stride=16, pool='cls', frontend='small'),
 }
+MODELS['ast_base'] = dict(MODELS['ast'])   # the name used before `ast` existed: the same (the paper's) AST-Base
 
 def _jsonable(v): return list(v) if isinstance(v, tuple) else v
 

@@ -17,9 +17,9 @@ SR = 20_000  # sample rate of every training sample (Hz)
 
 # %% auto #0
 __all__ = ['SR', 'ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'FALLBACK_WORDS', 'BACKGROUND_CLASSES', 'TIMBRES', 'RECIPE_VERSION',
-           'EspeakError', 'espeak', 'speak', 'speaker_grid', 'choose_speakers', 'vocabulary', 'choose_words',
-           'synth_music', 'synth_texture', 'read_manifest', 'split_manifest', 'WSNMixtures', 'corpus_recipe',
-           'default_corpus', 'make_datasets']
+           'MAX_CLASSES', 'EspeakError', 'espeak', 'speak', 'speaker_grid', 'choose_speakers', 'vocabulary',
+           'choose_words', 'synth_music', 'synth_texture', 'read_manifest', 'split_manifest', 'WSNMixtures',
+           'corpus_recipe', 'default_corpus', 'class_count', 'make_datasets']
 
 # %% ../nbs/03_data.ipynb #e6a73a3b
 class EspeakError(RuntimeError):
@@ -447,7 +447,11 @@ def _read_segment(path, sr_file, frames, start, end, context, sr=SR):
     "Mono float32 audio of [start-context, end+context] s (clipped to the file) at `sr`, and the segment's (offset, length)."
     import soundfile as sf
     a = max(0, int(round((start - context) * sr_file))); b = min(frames, int(round((end + context) * sr_file)))
-    x, _ = sf.read(path, start=a, stop=b, dtype='float32', always_2d=True)
+    try: x, _ = sf.read(path, start=a, stop=b, dtype='float32', always_2d=True)
+    except Exception as ex:                      # libsndfile says only "System error." for a missing file
+        if not Path(path).is_file():
+            raise FileNotFoundError(f'audio file {path} does not exist (it did when the manifest was read: moved or deleted since?)') from None
+        raise ValueError(f'audio file {path} cannot be decoded ({type(ex).__name__}: {ex})') from ex
     x = _resample(x.mean(1), sr_file, sr)
     off = int(round((start * sr_file - a) * sr / sr_file)); n = int(round((end - start) * sr))
     return x, off, min(n, len(x) - off)
@@ -674,6 +678,51 @@ def default_corpus(n_words: int = 30, # word classes, drawn from the real 794-wo
                       f'espeak speakers × {len(vocabulary()[0]) - 1} words), {len(bg)} backgrounds')
     return sp, bg
 
+# %% ../nbs/03_data.ipynb #c0a1d5e2
+MAX_CLASSES = 100_000  # largest class count of one head (a guard against typo labels)
+
+def _check_declared(task, declared):
+    if not (isinstance(declared, (int, np.integer)) and not isinstance(declared, bool) and 1 <= declared <= MAX_CLASSES):
+        raise ValueError(f'the declared number of {task} classes must be an int in 1..{MAX_CLASSES:,}, not {declared!r}')
+
+def class_count(labels, # one label per row: ints (word, speaker) or tuples of ints (background)
+                task: str, # 'word', 'speaker' or 'background' (for messages)
+                declared: int | None = None, # the declared number of classes (word/speaker: excluding null), or None
+                rows=None, # the manifest row number of each label (default 0, 1, ...), for messages
+                where: str = 'manifest', # the manifest's name, for messages
+               ) -> int: # the number of classes (word/speaker: excluding null)
+    "The class count of `task`: `declared` (labels must fit) or, undeclared, the largest label of a dense labelling."
+    first = 0 if task == 'background' else 1
+    flat = [(r, int(l)) for r, ls in zip(range(len(labels)) if rows is None else rows, labels)
+            for l in (ls if isinstance(ls, (tuple, list, np.ndarray)) else (ls,))]
+    if not flat: raise ValueError(f'{where}: no {task} labels')
+    r_max, v_max = max(flat, key=lambda t: t[1])
+    if declared is not None:
+        _check_declared(task, declared)
+        if v_max > first - 1 + declared:
+            raise ValueError(f'{where} row {r_max}: {task} label {v_max} is out of range (must be {first}..{first - 1 + declared} '
+                             f'for the declared {declared} classes)')
+        return int(declared)
+    n = v_max - first + 1
+    if n > MAX_CLASSES:
+        raise ValueError(f'{where} row {r_max}: {task} label {v_max} would make a {n:,}-class head (more than MAX_CLASSES = '
+                         f'{MAX_CLASSES:,}); is it a typo?')
+    used = np.zeros(n, bool); used[[v - first for _, v in flat]] = True
+    if not used.all():
+        gap = int(np.flatnonzero(~used)[0]) + first
+        raise ValueError(f'{where} row {r_max}: {task} label {v_max} leaves gaps: the labels use {int(used.sum())} of the ids '
+                         f'{first}..{v_max} (first unused: {gap}), which would make a {n:,}-class head with unused classes. '
+                         f'Number the {task} classes densely from {first}, or declare their count to keep unused classes.')
+    return int(n)
+
+def _class_names(sp: pd.DataFrame, col: str, n: int) -> list[str]:
+    "['null', name of class 1, ..., name of class n]: from the `{col}_name` column where given (one pass)."
+    names = ['null'] + [f'{col}{i}' for i in range(1, n + 1)]
+    if col + '_name' in sp:
+        for i, nm in zip(sp[col].to_numpy(), sp[col + '_name']): names[int(i)] = str(nm)
+    return names
+
+
 # %% ../nbs/03_data.ipynb #1029dc51
 def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_corpus(**corpus_kw)
                   background_manifest=None, # background CSV/DataFrame (None with a custom speech manifest = speech only)
@@ -683,9 +732,9 @@ def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_c
                   p_speech_only: float = 0.2,
                   p_background_only: float = 0.2,
                   snr_db: tuple = (-10., 10.),
-                  n_words: int | None = None, # word classes excluding null (default: largest word label)
-                  n_speakers: int | None = None, # speaker classes excluding null (default: largest speaker label)
-                  background_classes: list | int | None = None, # names or count of background classes (default: from the manifest)
+                  n_words: int | None = None, # word classes excluding null (default: the largest label; labels must then be dense)
+                  n_speakers: int | None = None, # speaker classes excluding null (default: the largest label; labels must then be dense)
+                  background_classes: list | int | None = None, # names or count of background classes (default: from the dense labels)
                   on_error: str = 'raise', # bad manifest rows: 'raise' or 'skip' (with a warning)
                   train_length: int | None = None, # items per training epoch (default: number of training utterances)
                   test_repeats: int = 2, # test items = test_repeats × number of test utterances
@@ -699,16 +748,21 @@ def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_c
         if background_manifest is None: background_manifest = dflt_bg
         if background_classes is None: background_classes = BACKGROUND_CLASSES
     recipe = speech_manifest.attrs.get('recipe') if isinstance(speech_manifest, pd.DataFrame) else None
+    for task, d in dict(word=n_words, speaker=n_speakers, background=background_classes).items():    # before reading any file
+        if d is not None and not (task == 'background' and not isinstance(d, (int, np.integer))): _check_declared(task, d)
     nc = {k: v for k, v in dict(word=n_words, speaker=n_speakers).items() if v is not None}
     sp = read_manifest(speech_manifest, 'speech', nc, on_error, root)
-    n_words, n_speakers = n_words or int(sp.word.max()), n_speakers or int(sp.speaker.max())
+    sp_name = 'speech manifest' + (f' {speech_manifest}' if not isinstance(speech_manifest, pd.DataFrame) else '')
+    n_words = class_count(sp.word.to_numpy(), 'word', n_words, sp.row.to_numpy(), sp_name)
+    n_speakers = class_count(sp.speaker.to_numpy(), 'speaker', n_speakers, sp.row.to_numpy(), sp_name)
     bg, names = None, None
     if background_manifest is not None:
         if isinstance(background_classes, int): n_bg = background_classes
         elif background_classes is not None: n_bg, names = len(background_classes), list(background_classes)
         else: n_bg = None
-        bg = read_manifest(background_manifest, 'background', dict(background=n_bg) if n_bg else None, on_error, root)
-        n_bg = n_bg or max(max(l) for l in bg['labels']) + 1
+        bg = read_manifest(background_manifest, 'background', dict(background=n_bg) if n_bg is not None else None, on_error, root)
+        bg_name = 'background manifest' + (f' {background_manifest}' if not isinstance(background_manifest, pd.DataFrame) else '')
+        n_bg = class_count(list(bg['labels']), 'background', n_bg, bg.row.to_numpy(), bg_name)
         if names is None:
             names = [f'background{i}' for i in range(n_bg)]
             if 'label_names' in bg:
@@ -719,8 +773,7 @@ def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_c
     else: n_bg = background_classes if isinstance(background_classes, int) else len(background_classes or [])
     n_classes = dict(word=n_words + 1, speaker=n_speakers + 1, background=int(n_bg))
     sp, bg = split_manifest(sp, bg, test_fraction, seed)
-    name_of = lambda col, n: ['null'] + [dict(zip(sp[col], sp[col + '_name'])).get(i, f'{col}{i}') if col + '_name' in sp else f'{col}{i}' for i in range(1, n + 1)]
-    classes = dict(word=name_of('word', n_words), speaker=name_of('speaker', n_speakers), background=names or [])
+    classes = dict(word=_class_names(sp, 'word', n_words), speaker=_class_names(sp, 'speaker', n_speakers), background=names or [])
     if preload is None: preload = float((sp.end - sp.start).sum() + (0 if bg is None else (bg.end - bg.start).sum())) < 3600
     kw = dict(n_classes=n_classes, seed=seed, duration=duration, p_speech_only=p_speech_only, p_background_only=p_background_only,
               snr_db=snr_db, preload=preload, classes=classes)
