@@ -272,7 +272,7 @@ class Subspace:
     sv: np.ndarray         # (units, k_max) singular values (magnitudes) of the normalised dSTRF matrix
     var: np.ndarray        # (units, k_max) fraction of the dSTRFs' sum of squares carried by each PC
     floor: np.ndarray      # (units, k_max) noise floor: the largest k-th singular value over the shuffles
-    n_sig: np.ndarray      # (units,) number of leading PCs above the floor
+    n_sig: np.ndarray      # (units,) number of leading PCs above the floor (all dimensions tested, not only k_max)
     dim: np.ndarray        # (units,) PCs needed to reach `var` of the sum of squares
     complexity: np.ndarray # (units,) Σ of the first k_max singular values / the largest (Keshishian et al. 2020)
     n_samples: np.ndarray  # (units,) dSTRFs kept (non-zero, not outliers)
@@ -280,18 +280,18 @@ class Subspace:
 def _one_unit(d, var, n_shuffle, k_max, outlier, rng):
     X, keep = normalise_dstrfs(d, outlier)
     if len(X) < 2: raise ValueError(f'a unit has {len(X)} usable dSTRFs (need ≥ 2): more frames, or the unit never responds')
-    k = min(k_max, *X.shape)
+    k, kk = min(k_max, *X.shape), min(X.shape)       # PCs kept; dimensions tested
     if X.shape[0] < X.shape[1]:                                              # SVD through the (n, n) Gram matrix
         ev, Uu = np.linalg.eigh(X @ X.T); ev, Uu = ev[::-1], Uu[:, ::-1]
         s = np.sqrt(np.clip(ev, 0, None)); Vt = (Uu[:, :k].T @ X) / np.maximum(s[:k, None], 1e-300)
     else: _, s, Vt = np.linalg.svd(X, full_matrices=False)
     Vt = Vt[:k] * np.where(Vt[:k].sum(1) < 0, -1.0, 1.0)[:, None]           # signs: each PC sums positive
     fr = s ** 2 / (s ** 2).sum()
-    floor = _shuffle_floor(X, n_shuffle, k, rng).max(0) if n_shuffle else np.zeros(k)
-    above = s[:k] > floor
-    n_sig = int(k if above.all() else above.argmin())
+    floor = _shuffle_floor(X, n_shuffle, kk, rng).max(0) if n_shuffle else np.zeros(kk)
+    above = s[:kk] > floor
+    n_sig = int(kk if above.all() else above.argmin())
     dim = int(np.searchsorted(np.cumsum(fr), var - 1e-12) + 1)
-    return Vt, s[:k], fr[:k], floor, n_sig, dim, float(s[:k].sum() / s[0]), len(X)
+    return Vt, s[:k], fr[:k], floor[:k], n_sig, dim, float(s[:k].sum() / s[0]), len(X)
 
 def tuning_subspace(d, # (units, samples, F, L) dSTRFs (`dstrf(...).d`), or (samples, F, L) for one unit
                     var: float = 0.9, # variance fraction that defines the dimensionality
