@@ -158,7 +158,8 @@ def dstrf(model: nn.Module, # a backbone or any module on cochleagrams (B, 1, F,
     try:
         with torch.no_grad(): o = f(c[:1]); C, T_out = time_resolved(o, freq).shape[1:]
         S = stride or max(1, round(c.shape[-1] / T_out))
-        h = S * math.ceil((max(n_lags // 2 + 1, rf_halfwidth(f, c[n[:1]], freq)) + S) / S)   # crop half-width
+        probe = torch.rand(1, 1, *c.shape[2:], generator=torch.Generator().manual_seed(0)) * float(c.max())
+        h = S * math.ceil((max(n_lags // 2 + 1, rf_halfwidth(f, probe, freq)) + S) / S)        # crop half-width
         a, b = _crops(centre, c.shape[-1], S, h)
         out = np.zeros((len(units), len(n), c.shape[2], n_lags), np.float32)
         eye = torch.eye(C)[torch.as_tensor(units)]                          # (U, C) one-hot unit cotangents
