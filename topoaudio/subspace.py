@@ -278,6 +278,7 @@ class Subspace:
     complexity: np.ndarray # (units,) Σ of the first k_max singular values / the largest (Keshishian et al. 2020)
     n_samples: np.ndarray  # (units,) dSTRFs kept (non-zero, not outliers)
 
+# %% ../nbs/14_subspace.ipynb #0bb56849
 def _one_unit(d, var, n_shuffle, k_max, outlier, rng):
     X, keep = normalise_dstrfs(d, outlier)
     if len(X) < 2: raise ValueError(f'a unit has {len(X)} usable dSTRFs (need ≥ 2): more frames, or the unit never responds')
@@ -491,6 +492,7 @@ def shared_subspace(pcs, # (U, ≥k, F, L) per-unit PCs
     V = V.reshape(V.shape[0], V.shape[1], -1)[:, :k].reshape(-1, np.prod(V.shape[2:]) if V.ndim > 3 else V.shape[-1])
     return np.linalg.svd(V, full_matrices=False)[2][:k_shared]
 
+# %% ../nbs/14_subspace.ipynb #648e0e56
 def _cells(Z, n_bins):
     "Cell id of each sample on a grid of per-axis quantile bins."
     ids = np.zeros(len(Z), dtype=int)
