@@ -583,8 +583,8 @@ def plot_dstrfs(d: np.ndarray, # (n, F, L) dSTRFs or PCs to show side by side
         a.set_xticks([]); a.set_yticks([])
         if titles is not None: a.set_title(titles[i], fontsize=8)
     ax[0].set_ylabel('freq'); ax[0].set_xlabel('lag')
-    if title: fig.suptitle(title, fontsize=9)
-    if path is not None: fig.savefig(path, dpi=90, bbox_inches='tight')
+    if title: fig.suptitle(title, fontsize=9, y=1.06)
+    if path is not None: fig.savefig(path, dpi=72, bbox_inches='tight')
     return fig
 
 # %% ../nbs/14_subspace.ipynb #8d90afff
@@ -594,7 +594,7 @@ def plot_sheet_curves(curves: dict, # {label: `similarity_vs_distance` result}
                       cmap: str = 'viridis', # colours of the curves
                       path=None,
                      ):
-    "Subspace similarity against sheet distance, one line per condition (shuffled-position slope band dashed)."
+    "Subspace similarity against sheet distance, one line per condition; dotted: the 5th-percentile slope of shuffled sheets."
     import matplotlib.pyplot as plt
     if ax is None: fig, ax = plt.subplots(figsize=(3.6, 2.8))
     cols = plt.get_cmap(cmap)(np.linspace(0, 0.85, max(len(curves), 1)))
@@ -602,7 +602,7 @@ def plot_sheet_curves(curves: dict, # {label: `similarity_vs_distance` result}
         ax.plot(c['distance'], c['similarity'], 'o-', color=col, label=f"{lab} (slope {c['slope']:.3f}, p={c['p']:.3f})")
         x = np.asarray(c['distance']); ax.plot(x, c['mean'] + np.percentile(c['null'], 5) * (x - np.nanmean(x)), ':', color=col, lw=0.8)
     ax.set_xlabel('sheet distance'); ax.set_ylabel('subspace similarity')
-    ax.set_ylim(vmin, vmax); ax.legend(fontsize=6)
+    ax.set_ylim(vmin, vmax); ax.legend(fontsize=6, loc='upper center', bbox_to_anchor=(0.5, -0.22), frameon=False)
     if title: ax.set_title(title, fontsize=9)
     if path is not None: ax.figure.savefig(path, dpi=90, bbox_inches='tight')
     return ax.figure
