@@ -71,9 +71,11 @@ def figures(rows, keep, d):
     for a_, lab_ in zip(ax, ['dimensionality (90 % var.), median', 'complexity index, median']):
         a_.set_xticks(range(len(layers))); a_.set_xticklabels([l.replace('.conv2', '') for l in layers], rotation=45, fontsize=7); a_.set_ylabel(lab_, fontsize=8)
     ax[0].legend(fontsize=6); fig.savefig(d/'subspace_dims.png', dpi=90, bbox_inches='tight')
-    fig, ax = plt.subplots(1, len(layers), figsize=(3.6 * len(layers), 3), squeeze=False)
-    for a_, L in zip(ax[0], layers):
-        plot_sheet_curves({c: keep[(c, L)]['sheet'] for c in conds if (c, L) in keep}, ax=a_, title=L)
+    show = [L for L in layers if L.endswith('.0.conv2')] or layers      # the first block of each stage
+    fig, ax = plt.subplots(1, len(show), figsize=(3.6 * len(show), 3), squeeze=False)
+    for a_, L in zip(ax[0], show):
+        trained = [c for c in conds if c.startswith('trained')] or conds     # same conditions (and colours) in every panel
+        plot_sheet_curves({c: keep[(c, L)]['sheet'] for c in trained if (c, L) in keep}, ax=a_, title=L)
     fig.savefig(d/'subspace_sheet.png', dpi=90, bbox_inches='tight')
 
 if __name__ == '__main__': main()
