@@ -202,12 +202,15 @@ class _Planted(nn.Module):
 
 class LNUnit(_Planted):
     "Linear–nonlinear unit: softplus(gain·(w⋆x) + bias) → `(B, 1, 1, T)`. One filter, one dimension."
-    def __init__(self, w, gain=4.0, bias=-1.0): super().__init__(np.asarray(w)[None]); self.gain, self.bias = gain, bias
+    def __init__(self, w, # (F, L) the filter, L odd
+                 gain=4.0, bias=-1.0, # softplus(gain·u + bias)
+                ): super().__init__(np.asarray(w)[None]); self.gain, self.bias = gain, bias
     def forward(self, x): return self.out(F_.softplus(self.gain * self.conv(x) + self.bias))
 
 class EnergyUnit(_Planted):
     "Quadrature energy unit: (w₁⋆x)² + (w₂⋆x)² → `(B, 1, 1, T)`. Two filters, two dimensions."
-    def __init__(self, w1, w2): super().__init__(np.stack([w1, w2]))
+    def __init__(self, w1, w2, # (F, L) each: the quadrature pair
+                ): super().__init__(np.stack([w1, w2]))
     def forward(self, x): return self.out((self.conv(x) ** 2).sum(1, keepdim=True))
 
 class DivNormUnit(_Planted):
