@@ -5,6 +5,7 @@
 # %% ../nbs/06_benchmarks.ipynb #3a453bbc
 from __future__ import annotations
 import hashlib, json, os, shutil, tarfile, tempfile, urllib.request, warnings, zipfile, zlib
+from .fetch import atomic_write
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -342,9 +343,9 @@ def cached_features(model, # nn.Module or checkpoint path
     X = embed(_load_model(model), waves(), n=n, desc=tag.get('dataset', 'features'), **kw)
     if len(X) != n: raise RuntimeError(f'expected {n} feature rows, got {len(X)}')
     if cache:
-        f.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=f.parent, suffix='.npy'); os.close(fd)
-        np.save(tmp, X); os.replace(tmp, f)
+        def _w(tmp):
+            with open(tmp, 'wb') as fh: np.save(fh, X)
+        atomic_write(f, _w)
     return X
 
 # %% ../nbs/06_benchmarks.ipynb #04650da7

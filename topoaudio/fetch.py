@@ -13,9 +13,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['GITHUB_RAW', 'DERIVATIONS', 'NATSOUND_CATEGORIES', 'Entry', 'registry', 'DataError', 'ChecksumError', 'mirror_dir',
-           'cache_dir', 'public_url', 'sha256_file', 'safe_unpickle', 'fetch', 'fetch_all', 'natsound_table',
-           'nh2015_components', 'component_map', 'voxel_meta', 'nh2015_splits', 'background_paths', 'wsn_words',
-           'cochleagram_reference', 'check', 'cli']
+           'cache_dir', 'public_url', 'sha256_file', 'atomic_write', 'write_json', 'safe_unpickle', 'fetch',
+           'fetch_all', 'natsound_table', 'nh2015_components', 'component_map', 'voxel_meta', 'nh2015_splits',
+           'background_paths', 'wsn_words', 'cochleagram_reference', 'check', 'cli']
 
 # %% ../nbs/00a_fetch.ipynb #b71e0f78
 @dataclass(frozen=True)
@@ -84,13 +84,9 @@ def _check(path: Path, e: Entry) -> bool:
 
 def _write_atomic(dest: Path, write):
     "Call `write(f)` on a temporary file beside `dest`, then rename it to `dest` (nothing is left behind on error)."
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f: write(f)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    def _w(tmp):
+        with open(tmp, 'wb') as f: write(f)
+    atomic_write(dest, _w)
 
 def _download(e: Entry, dest: Path, timeout=60):
     "Download `e.url` to `dest` atomically, verifying its sha256 before the rename."
@@ -101,6 +97,38 @@ def _download(e: Entry, dest: Path, timeout=60):
             for b in iter(lambda: r.read(1 << 20), b''): h.update(b); f.write(b)
         if h.hexdigest() != e.sha256: raise ChecksumError(f'{e.key}: the file downloaded from {url} fails its sha256 check')
     _write_atomic(dest, write)
+
+# %% ../nbs/00a_fetch.ipynb #b81e4f60
+def _umask() -> int: m = os.umask(0); os.umask(m); return m
+
+def atomic_write(path, # the file to write
+                 write, # `write(tmp_path)` writes the content to a temporary path
+                ) -> Path: # `path`
+    "Write `path` atomically (temporary file in the same folder, then `os.replace`), mode 0666 & ~umask; I/O errors name `path`."
+    import errno
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp'); os.close(fd)
+    try: write(tmp); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)
+    except (OSError, RuntimeError) as e:             # I/O failures (torch reports a full disk as RuntimeError); others pass as they are
+        full = ' (the disk is full)' if getattr(e, 'errno', None) == errno.ENOSPC or 'write failed' in str(e) else ''
+        raise OSError(f'could not write {path}{full}: {type(e).__name__}: {e}') from e
+    finally:
+        if os.path.exists(tmp): os.remove(tmp)
+    return path
+
+def _finite_json(o):
+    "`o` with every non-finite float replaced by None: strict JSON has no NaN or Infinity."
+    import math
+    if isinstance(o, float): return o if math.isfinite(o) else None
+    if isinstance(o, dict): return {k: _finite_json(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return [_finite_json(v) for v in o]
+    return o
+
+def write_json(path, # the JSON file to write
+               obj, # JSON-able object; non-finite floats become null, other objects (paths) their str()
+              ) -> Path:
+    "Write `obj` as strict, indented JSON, atomically."
+    return atomic_write(path, lambda t: Path(t).write_text(json.dumps(_finite_json(obj), indent=1, allow_nan=False, default=str) + '\n'))
 
 # %% ../nbs/00a_fetch.ipynb #8c7dd9d8
 _NUMPY_GLOBALS = {('numpy', 'dtype'), ('numpy', 'ndarray')} | {

@@ -5,6 +5,7 @@
 # %% ../nbs/11_scoring.ipynb #126e1f6c
 from __future__ import annotations
 import copy, hashlib, inspect, json, math, os, pickle, tempfile, traceback
+from .fetch import atomic_write
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -166,9 +167,9 @@ class Cache:
         self.misses += 1
         v = self.mem[key] = compute()
         if self.cache_dir is not None:
-            fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix='.tmp')
-            with os.fdopen(fd, 'wb') as f: pickle.dump(v, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self._path(key))
+            def _w(tmp):
+                with open(tmp, 'wb') as f: pickle.dump(v, f, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write(self._path(key), _w)
         return v
 
 # %% ../nbs/11_scoring.ipynb #92b37cc0

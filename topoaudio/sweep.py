@@ -45,9 +45,7 @@ def plan(taus=(0, 5, 25, 50, 100), # the τ values
     return runs
 
 # %% ../nbs/16_sweep.ipynb #3ab830ba
-def _write_json(path: Path, obj):
-    tmp = path.with_suffix(path.suffix + '.tmp')
-    tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp, path)
+from .fetch import write_json as _write_json   # atomic, strict JSON (NaN → null); no torch import
 
 def read_status(run_dir) -> dict:
     "The run's status ({'state': 'done'|'failed'|'interrupted'|'running'|'new', ...})."

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['DEFAULT_TASK_WEIGHTS', 'PAPER_N_BACKGROUND', 'PRESETS', 'PAPER_MANIFESTS', 'CKPT_NAME', 'CKPT_FORMAT', 'TrainConfig',
-           'task_losses', 'task_accuracies', 'RankBatches', 'lr_lambda', 'atomic_write', 'write_json', 'state_hash',
-           'RunInUse', 'RunLock', 'clean_run_dir', 'build_data', 'build_model', 'manifest_sha256', 'data_identity',
-           'identity_diff', 'load_checkpoint', 'load_model', 'TrainingDiverged', 'train', 'plot_curves', 'cli']
+           'task_losses', 'task_accuracies', 'RankBatches', 'lr_lambda', 'state_hash', 'RunInUse', 'RunLock',
+           'clean_run_dir', 'build_data', 'build_model', 'manifest_sha256', 'data_identity', 'identity_diff',
+           'load_checkpoint', 'load_model', 'TrainingDiverged', 'train', 'plot_curves', 'cli']
 
 # %% ../nbs/04_trainer.ipynb #70b774a7
 DEFAULT_TASK_WEIGHTS = {'word': 1.0, 'speaker': 0.25, 'background': 300.0}
@@ -203,27 +203,7 @@ def lr_lambda(kind: str, warmup: int, total: int):
         return 1.0 if kind == 'constant' else max(0.0, 1 - p) if kind == 'linear' else 0.5 * (1 + math.cos(math.pi * min(p, 1.0)))
     return f
 
-def _umask() -> int: m = os.umask(0); os.umask(m); return m
-
-def atomic_write(path, write): # `write(tmp_path)` writes the file
-    "Write `path` atomically (temporary file in the same folder, then `os.replace`), mode 0666 & ~umask; errors name `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp'); os.close(fd)
-    try: write(tmp); os.chmod(tmp, 0o666 & ~_umask()); os.replace(tmp, path)
-    except Exception as e:
-        full = ' (the disk is full)' if getattr(e, 'errno', None) == errno.ENOSPC or 'write failed' in str(e) else ''
-        raise OSError(f'could not write {path}{full}: {type(e).__name__}: {e}') from e
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-
-def _finite_json(o):
-    "`o` with every non-finite float replaced by None: strict JSON has no NaN or Infinity."
-    if isinstance(o, float): return o if math.isfinite(o) else None
-    if isinstance(o, dict): return {k: _finite_json(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return [_finite_json(v) for v in o]
-    return o
-
-def write_json(path, obj): atomic_write(path, lambda t: Path(t).write_text(json.dumps(_finite_json(obj), indent=1, allow_nan=False) + '\n'))
+from .fetch import atomic_write, write_json, _finite_json   # the package's one atomic, strict-JSON writer (00a_fetch)
 
 def state_hash(model: torch.nn.Module) -> str:
     "sha256 of all parameters and buffers of `model` (names, dtypes, shapes and bytes, in name order)."
