@@ -5,6 +5,7 @@
 # %% ../nbs/00_cochleagram.ipynb #21d22331
 from __future__ import annotations
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -234,7 +235,9 @@ def forward(self: Cochleagram, x) -> torch.Tensor:
 def load_audio(path) -> tuple[np.ndarray, int]:
     "Read an audio file with soundfile → (mono float64 waveform (T,), sampling rate); channels are averaged."
     import soundfile as sf
-    wave, sr = sf.read(str(path), dtype='float64', always_2d=True)
+    if not Path(path).is_file(): raise FileNotFoundError(f'{path}: no such audio file')
+    try: wave, sr = sf.read(str(path), dtype='float64', always_2d=True)
+    except sf.LibsndfileError as e: raise ValueError(f'{path}: not a readable audio file ({e})') from None
     if wave.size == 0: raise ValueError(f'{path}: the audio file holds no samples')
     return wave.mean(1), int(sr)
 
