@@ -738,15 +738,9 @@ _EPILOG = '''examples:
 A run resumes from OUT_DIR/checkpoint.pt when started again with the same options (other options or other data
 are refused). Exit status: 0 done, 1 refused or diverged (message on stderr), 2 bad options.'''
 
-def _field_help() -> dict:
-    "The `# comment` after each TrainConfig field, as its --help text."
-    import inspect, re
-    try: src = inspect.getsource(TrainConfig)
-    except (OSError, TypeError): return {}
-    return dict(re.findall(r'^\s+(\w+): [^=]+=.*?#\s*(.+)$', src, flags=re.M))
-
 def _parser() -> argparse.ArgumentParser:
-    hl = _field_help()
+    from fastcore.docments import docments
+    hl = {k: v for k, v in docments(TrainConfig).items() if v}   # the `# comment` after each TrainConfig field
     class Fmt(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter): pass
     p = argparse.ArgumentParser(prog='topoaudio-train', formatter_class=Fmt,
         description='Train a (topographic) auditory model on the Word-Speaker-Noise task (every TrainConfig field is an option).',
