@@ -419,28 +419,30 @@ def brain_moran(hemi: str, # 'lh' or 'rh'
     return morans_i(v[keep], W[keep][:, keep], n_perm=n_perm, seed=seed)
 
 # %% ../nbs/09_topography.ipynb #b84d6a2f
-def plot_brain_maps(ks=(5, 6), names=('speech', 'music'), threshold: float = SIG, path=None, dpi: int = 80):
-    "NH2015 component maps on the flattened fsaverage5 patches (both hemispheres), non-significant vertices in grey."
+def plot_brain_maps(ks=(5, 6), # NH2015 components to show (5 = speech, 6 = music)
+                    names=('speech', 'music'), # their names, for the panel titles
+                    threshold: float = SIG, # −log10 p below which a vertex is not significant (not coloured)
+                    vmax: float | None = None, # colour limit shared by all panels; default the 98th percentile
+                    cmap: str = 'hot', # colour map of the significant values
+                    view: str = 'lateral', # nilearn view of the inflated fsaverage5 hemispheres
+                    title: str | None = None, # figure title
+                    path=None, # save the figure here (PNG)
+                    dpi: int = 80,
+                   ): # the matplotlib figure
+    "NH2015 component maps on the inflated fsaverage5 surfaces (nilearn), non-significant vertices left uncoloured."
     import matplotlib.pyplot as plt
-    from matplotlib.tri import Triangulation
-    from matplotlib.colors import ListedColormap
+    from nilearn import datasets, plotting
     from topoaudio.fetch import component_map
-    fig, axs = plt.subplots(len(ks), 2, figsize=(6.5, 2.6 * len(ks)), squeeze=False)
+    fs = datasets.fetch_surf_fsaverage('fsaverage5')           # bundled with nilearn: offline
+    maps = {(k, h): component_map(h, k, 'fsaverage5') for k in ks for h in ('lh', 'rh')}
+    if vmax is None: vmax = float(np.nanpercentile(np.concatenate([v[v >= threshold] for v in maps.values()]), 98))
+    fig, axs = plt.subplots(len(ks), 2, figsize=(6.5, 2.6 * len(ks)), squeeze=False, subplot_kw={'projection': '3d'})
     for i, (k, name) in enumerate(zip(ks, names)):
-        for j, hemi in enumerate(('lh', 'rh')):
-            v = component_map(hemi, k, 'fsaverage5')
-            xy, faces = fsaverage5_mesh(hemi, 'flat')
-            fin = np.isfinite(v)
-            f = faces[fin[faces].all(1)]
-            ax = axs[i, j]
-            ax.tripcolor(Triangulation(xy[:, 0], xy[:, 1], f), np.zeros(len(xy)), cmap=ListedColormap(['0.85']))
-            sig = f[(v[f] >= threshold).all(1)]
-            tc = ax.tripcolor(Triangulation(xy[:, 0], xy[:, 1], sig), np.nan_to_num(v), cmap='hot_r', vmin=threshold,
-                              vmax=np.nanpercentile(v, 98), shading='gouraud')
-            fig.colorbar(tc, ax=ax, fraction=0.04, label='−log₁₀ p')
-            ax.set_aspect('equal'); ax.axis('off'); ax.set_title(f'{name} (comp. {k}), {hemi}', fontsize=9)
-            pts = xy[fin]; pad = 5
-            ax.set_xlim(pts[:, 0].min() - pad, pts[:, 0].max() + pad); ax.set_ylim(pts[:, 1].min() - pad, pts[:, 1].max() + pad)
-    fig.tight_layout()
+        for j, (hemi, side) in enumerate((('lh', 'left'), ('rh', 'right'))):
+            v = maps[k, hemi]; v = np.where(np.isfinite(v) & (v >= threshold), v, 0.0)
+            plotting.plot_surf_stat_map(fs[f'infl_{side}'], v, hemi=side, view=view, bg_map=fs[f'sulc_{side}'],
+                                        threshold=threshold, vmax=vmax, cmap=cmap, colorbar=j == 1, axes=axs[i, j],
+                                        figure=fig, title=f'{name} (comp. {k}), {hemi}', engine='matplotlib')
+    if title: fig.suptitle(title)
     if path is not None: fig.savefig(path, dpi=dpi)
     return fig
