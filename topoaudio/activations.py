@@ -10,6 +10,8 @@ import torch
 from torch import nn
 from .topoloss import sheet_shape
 from .fetch import natsound_table
+from .cochleagram import SR   # the models' sample rate (Hz), defined once
+
 
 # %% auto #0
 __all__ = ['get_layers', 'record', 'time_average', 'stage_features', 'unit_axis', 'n_units', 'unit_mean', 'unit_responses',
@@ -183,7 +185,7 @@ def _check_range(kind, vals, lo, hi, why, strict):
     import warnings; warnings.warn(msg)
 
 def tone_probes(freqs=None, # frequencies in Hz; default `n` log-spaced from 50 Hz to 8 kHz (inside the front end's range)
-                sr: int = 20000, dur: float = 2.0, # sample rate (Hz) and duration (s)
+                sr: int = SR, dur: float = 2.0, # sample rate (Hz) and duration (s)
                 n: int = 40, # number of default frequencies
                 frontend=None, # front end (see `as_frontend`): frequencies must lie in its filter bank's [low_lim, high_lim]
                 strict: bool = True, # refuse (True) or only warn about frequencies outside that range
@@ -211,7 +213,7 @@ def _am_noise(rates, sr, dur, depth, seed) -> np.ndarray:
     return _rms_normalise(carrier * env * _ramp(len(t), sr))
 
 def am_probes(rates=None, # modulation rates in Hz; default `n` log-spaced from 2 Hz to the front end's passband (256 Hz without one)
-              sr: int = 20000, dur: float = 2.0,
+              sr: int = SR, dur: float = 2.0,
               n: int = 15, # number of default rates
               depth: float = 1.0, # modulation depth m in [0, 1]
               seed: int = 0, # seeds the noise carrier and the modulation phases
@@ -293,7 +295,7 @@ def envelope_passband(frontend, # `Cochleagram`, preset name, or model with `.fr
     return float(a)
 
 # %% ../nbs/02a_activations.ipynb #a0687874
-def natural_probes(sr: int = 20000, dur: float = 2.0,
+def natural_probes(sr: int = SR, dur: float = 2.0,
                   ) -> tuple[np.ndarray, np.ndarray]:
     "The 165 NH2015 natural sounds: `(waves (165, sr·dur) float32 at RMS 0.1, categories (165,) str)`."
     from topoaudio.cochleagram import load_audio, prep_wave

@@ -17,18 +17,19 @@ import torch
 from torch import nn
 
 from .fetch import cache_dir
+from .cochleagram import SR   # the models' sample rate (Hz), defined once
+
 
 # %% auto #0
-__all__ = ['SR', 'DUR', 'N_SAMPLES', 'RMS', 'C_GRID', 'ESC50_CATEGORIES', 'ESC50_COLUMNS', 'ESC50_SR', 'ESC50_DUR',
-           'NSYNTH_FAMILIES', 'NSYNTH_SR', 'NSYNTH_DUR', 'NSYNTH_SPLITS', 'SPEECH_COMMANDS_WORDS', 'SC_SR', 'SC_DUR',
-           'SC_LISTS', 'PAPER_TABLE1', 'ARCHIVES', 'read_wave', 'to_input', 'esc50_table', 'crop_starts',
-           'majority_vote', 'nsynth_table', 'speech_commands_table', 'make_esc50_fixture', 'make_nsynth_fixture',
+__all__ = ['DUR', 'N_SAMPLES', 'RMS', 'C_GRID', 'ESC50_CATEGORIES', 'ESC50_COLUMNS', 'ESC50_SR', 'ESC50_DUR', 'NSYNTH_FAMILIES',
+           'NSYNTH_SR', 'NSYNTH_DUR', 'NSYNTH_SPLITS', 'SPEECH_COMMANDS_WORDS', 'SC_SR', 'SC_DUR', 'SC_LISTS',
+           'PAPER_TABLE1', 'ARCHIVES', 'read_wave', 'to_input', 'esc50_table', 'crop_starts', 'majority_vote',
+           'nsynth_table', 'speech_commands_table', 'make_esc50_fixture', 'make_nsynth_fixture',
            'make_speech_commands_fixture', 'BandEnergy', 'model_fingerprint', 'embed', 'cached_features',
            'fit_linear_svm', 'run_esc50', 'run_nsynth', 'run_speech_commands', 'results_table', 'Archive',
            'download_benchmark']
 
 # %% ../nbs/06_benchmarks.ipynb #064d694b
-SR = 20_000         # model sample rate (Hz)
 DUR = 2.0           # model input duration (s)
 N_SAMPLES = int(SR * DUR)
 RMS = 0.1

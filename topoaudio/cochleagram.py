@@ -12,8 +12,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+SR = 20_000   # sample rate (Hz) of every waveform a topoaudio model hears: the one constant
+
+
 # %% auto #0
-__all__ = ['PRESETS', 'freq2erb', 'erb2freq', 'erb_filterbank', 'sinc_kaiser', 'compress', 'Cochleagram', 'load_audio',
+__all__ = ['SR', 'PRESETS', 'freq2erb', 'erb2freq', 'erb_filterbank', 'sinc_kaiser', 'compress', 'Cochleagram', 'load_audio',
            'resample', 'prep_wave']
 
 # %% ../nbs/00_cochleagram.ipynb #dfd74ad0
@@ -21,7 +24,7 @@ def freq2erb(f): "ERB number of frequency `f` (Hz)."; return 9.265 * np.log1p(np
 def erb2freq(e): "Frequency (Hz) of ERB number `e`."; return 24.7 * 9.265 * np.expm1(np.asarray(e, dtype=np.float64) / 9.265)
 
 def erb_filterbank(n_samples: int, # signal length the filters will be applied to
-                   sr: float = 20000, # sampling rate (Hz)
+                   sr: float = SR, # sampling rate (Hz)
                    n: int = 50, # number of filters that tile the range without overcompleteness
                    low_lim: float = 50, # lowest bandpass edge (Hz)
                    high_lim: float = 10000, # highest bandpass edge (Hz), <= sr/2
@@ -88,9 +91,9 @@ def compress(x: torch.Tensor, # downsampled envelopes, any shape
 
 # %% ../nbs/00_cochleagram.ipynb #4316031a
 PRESETS = {
-    'cfg1': dict(sr=20000, n=50, low_lim=50, high_lim=10000, sample_factor=4, env_sr=200, window_size=1001,
+    'cfg1': dict(sr=SR, n=50, low_lim=50, high_lim=10000, sample_factor=4, env_sr=200, window_size=1001,
                  beta=5., power=0.3, offset=1e-8, clip=5.),
-    'small': dict(sr=20000, n=24, low_lim=50, high_lim=10000, sample_factor=2, env_sr=100, window_size=2001,
+    'small': dict(sr=SR, n=24, low_lim=50, high_lim=10000, sample_factor=2, env_sr=100, window_size=2001,
                   beta=5., power=0.3, offset=1e-8, clip=5.),
 }
 
@@ -253,7 +256,7 @@ def resample(wave: np.ndarray, # (T,) or (..., T) waveform
 def prep_wave(wave: np.ndarray, # (T,) mono waveform
               sr: float, # its sampling rate
               dur: float = 2.0, # seconds to keep (zero-padded at the end if shorter)
-              sr_out: float = 20000, # output rate
+              sr_out: float = SR, # output rate
               rms: float = 0.1, # output RMS
              ) -> np.ndarray:
     "The fMRI-sound preparation: resample to `sr_out`, take `dur` s, demean, scale to RMS `rms` (float64, (dur·sr_out,))."

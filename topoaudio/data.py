@@ -12,11 +12,10 @@ import pandas as pd
 import torch
 
 from .fetch import DataError, background_paths, cache_dir, wsn_words
-
-SR = 20_000  # sample rate of every training sample (Hz)
+from .cochleagram import SR   # the models' sample rate (Hz), defined once
 
 # %% auto #0
-__all__ = ['SR', 'ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'FALLBACK_WORDS', 'BACKGROUND_CLASSES', 'TIMBRES', 'RECIPE_VERSION',
+__all__ = ['ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'FALLBACK_WORDS', 'BACKGROUND_CLASSES', 'TIMBRES', 'RECIPE_VERSION',
            'MAX_CLASSES', 'EspeakError', 'espeak', 'speak', 'speaker_grid', 'choose_speakers', 'vocabulary',
            'choose_words', 'synth_music', 'synth_texture', 'read_manifest', 'split_manifest', 'WSNMixtures',
            'corpus_recipe', 'default_corpus', 'class_count', 'make_datasets']

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from .cochleagram import SR   # the models' sample rate (Hz), defined once
+
 
 # %% auto #0
 __all__ = ['GLOVER_RATIO', 'ALPHAS_MK', 'stage_timecourses', 'hrf_kernel', 'minmax', 'full_history', 'hrf_regressors',
@@ -27,7 +29,7 @@ def _time_reduce(grid, how):
 def stage_timecourses(model: nn.Module, # a topoaudio backbone (waveforms in) or any module with `stages`
                       waves, # (N, T) waveforms at `sr`
                       stages=None, # stage names; default `model.stages` that have a time axis
-                      sr: int = 20_000, # sample rate of `waves`
+                      sr: int = SR, # sample rate of `waves`
                       reduce: str = 'flatten', # 'flatten' (C·F units) or 'channels' (mean over frequency)
                       batch_size: int = 16,
                      ) -> tuple[dict, dict]: # ({stage: (N, T_s, p) float32}, {stage: frame rate in Hz})
@@ -216,7 +218,7 @@ def brain_score(X, # (n_scans, p) regressors (e.g. hrf_regressors of a stage)
 
 # %% ../nbs/13_hrf.ipynb #dad25643
 def mel_timecourses(waves, # (N, T) waveforms at `sr`
-                    sr: int = 20_000, n_mels: int = 40,
+                    sr: int = SR, n_mels: int = 40,
                     win_ms: float = 25.0, hop_ms: float = 10.0,
                    ) -> tuple[np.ndarray, float]: # ((N, n_frames, n_mels) log-mel, frame rate Hz)
     "Log-mel spectrogram time courses (the brain-score baseline), with their frame rate."

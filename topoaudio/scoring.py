@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from .topoloss import sheet_shape
 from .activations import get_layers, record, time_average, unit_mean, n_units
+from .cochleagram import SR   # the models' sample rate (Hz), defined once
+
 
 # %% auto #0
 __all__ = ['STATUSES', 'BENCHMARKS', 'SETS', 'PROBE_SETS', 'DataUnavailable', 'Score', 'Benchmark', 'FnBenchmark', 'benchmark',
@@ -190,7 +192,7 @@ class Subject:
                  stages, # analysis stage names (as in `named_modules()`), in order
                  topo_layers=(), # layers with a cortical sheet (may be empty)
                  sheets=None, # {layer: (h, w)}; default row-major `sheet_shape(n_units)`
-                 sample_rate: int = 20_000,
+                 sample_rate: int = SR,
                  frontend: nn.Module | None = None, # waveform → cochleagram (B, F, T), if the model has one
                  name: str | None = None,
                  fingerprint: str | None = None, # default `benchmarks.model_fingerprint(module)`
@@ -344,7 +346,7 @@ def default_stages(module: nn.Module, max_stages: int = 12) -> list[str]:
 def wrap(module: nn.Module, # any module taking waveforms (B, T) at `sample_rate`
          stages=None, # analysis stages (module names) in order; default `default_stages(module)`
          topo_layers=None, # layers with a sheet; default each stage's Conv/Linear units layer
-         sample_rate: int = 20_000,
+         sample_rate: int = SR,
          sheets=None, # {layer: (h, w)}; default row-major `topoloss.sheet_shape(n_units)`
          frontend=None, # waveform → cochleagram module, if any (used to make valid probes)
          name=None, **kw) -> Subject:
