@@ -99,11 +99,9 @@ def espeak() -> dict:
 
 # %% ../nbs/03_data.ipynb #17bb401d
 def _resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    "Polyphase resampling of a 1-D signal (float32 out)."
-    if sr_in == sr_out: return x.astype(np.float32, copy=False)
-    from scipy.signal import resample_poly
-    g = math.gcd(int(sr_in), int(sr_out))
-    return resample_poly(x.astype(np.float64), sr_out // g, sr_in // g).astype(np.float32)
+    "The package's one resampler (`cochleagram.resample`, polyphase), float32 out."
+    from topoaudio.cochleagram import resample
+    return x.astype(np.float32, copy=False) if sr_in == sr_out else resample(x, sr_in, sr_out).astype(np.float32)
 
 def speak(text: str, # what to say (UTF-8)
           voice: str = 'en-us', # espeak-ng language/accent voice, e.g. 'en', 'en-us', 'en-gb-scotland'
