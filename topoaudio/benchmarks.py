@@ -286,11 +286,10 @@ def model_fingerprint(model, # nn.Module, or a checkpoint path
         if not files: raise FileNotFoundError(f'no checkpoint file at {p}')
         for q in files: st = q.stat(); h.update(f'ckpt|{q}|{st.st_size}|{st.st_mtime_ns}'.encode())
     else:
+        from topoaudio.trainer import state_hash            # the package's one weight hash
         h.update(type(model).__qualname__.encode())
         h.update(json.dumps(getattr(model, 'config', None), sort_keys=True, default=str).encode())
-        for k, v in model.state_dict().items():
-            h.update(k.encode()); h.update(str(tuple(v.shape)).encode()); h.update(str(v.dtype).encode())
-            h.update(v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        h.update(state_hash(model).encode())
     return h.hexdigest()[:16]
 
 def _load_model(model):
