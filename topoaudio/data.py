@@ -13,6 +13,8 @@ import torch
 
 from .fetch import DataError, background_paths, cache_dir, wsn_words
 from .cochleagram import SR   # the models' sample rate (Hz), defined once
+from fastcore.basics import patch
+
 
 # %% auto #0
 __all__ = ['ACCENTS', 'VARIANTS', 'PITCHES', 'RATES', 'FALLBACK_WORDS', 'BACKGROUND_CLASSES', 'TIMBRES', 'RECIPE_VERSION',
@@ -513,7 +515,8 @@ class WSNMixtures(torch.utils.data.Dataset):
                     data=getattr(self, 'recipe', None))
 
 # %% ../nbs/03_data.ipynb #2bab48c2
-def _plan(self, index: int) -> dict:
+@patch
+def plan(self: WSNMixtures, index: int) -> dict:
     "All random choices of item `index` (no audio): kind, clips, crop positions, SNR."
     if not 0 <= index < len(self): raise IndexError(f'index {index} out of range for {len(self)} items')
     rng = np.random.default_rng([self.seed, int(self.split == 'test'), self.epoch, int(index)])
@@ -526,16 +529,17 @@ def _plan(self, index: int) -> dict:
     if kind != 'speech': plan['background_idx'], plan['bg_seed'] = int(rng.integers(len(self._bg_hot))), int(rng.integers(1 << 31))
     if kind == 'mixed': plan['snr_db'] = float(rng.uniform(*self.snr_db))
     return plan
-WSNMixtures.plan = _plan
 
-def _speech_crop(self, s, x):
+@patch
+def _speech_crop(self: WSNMixtures, s, x):
     "Crop of speech clip `s` starting `x` samples from its word; and the word's [a, b) inside the crop."
     audio, off, L = self._audio('s', s); out = np.zeros(self.T, np.float32)
     a, b = max(0, off + x), min(len(audio), off + x + self.T)            # source range
     out[a - off - x:b - off - x] = audio[a:b]
     return out, (max(0, -x), min(self.T, L - x))
 
-def _background_crop(self, j, seed):
+@patch
+def _background_crop(self: WSNMixtures, j, seed):
     "Random crop of background clip `j` (looped if shorter than the crop); retried if the crop is silent."
     audio, _, _ = self._audio('b', j); rng = np.random.default_rng(seed)
     for _ in range(20):
@@ -543,10 +547,10 @@ def _background_crop(self, j, seed):
         else: y = np.take(audio, (int(rng.integers(len(audio))) + np.arange(self.T)) % len(audio))
         if _rms(y) > 1e-6: return y.astype(np.float32)
     raise ValueError(f'background row {self.background.row[j]} ({self.background.path[j]}) gives only silent crops')
-WSNMixtures._speech_crop, WSNMixtures._background_crop = _speech_crop, _background_crop
 
 # %% ../nbs/03_data.ipynb #96cc426d
-def _render(self, index: int) -> dict:
+@patch
+def render(self: WSNMixtures, index: int) -> dict:
     "Item `index` with its parts: wave, speech and background as mixed (scaled; None if absent), labels, span of the word, and the plan."
     p = self.plan(index); T = self.T
     s = bg = None; span = None
@@ -565,12 +569,12 @@ def _render(self, index: int) -> dict:
                   background=self._bg_hot[p['background_idx']] if bg is not None else np.zeros(self.n_classes['background'], np.float32))
     return dict(wave=wave, speech=s, background=bg, labels=labels, span=span, **p)
 
-def _getitem(self, index):
+@patch
+def __getitem__(self: WSNMixtures, index):
     r = self.render(index); l = r['labels']
     return torch.from_numpy(r['wave']), dict(word=torch.tensor(l['word'], dtype=torch.int64),
                                              speaker=torch.tensor(l['speaker'], dtype=torch.int64),
                                              background=torch.from_numpy(l['background'].copy()))
-WSNMixtures.render, WSNMixtures.__getitem__ = _render, _getitem
 
 # %% ../nbs/03_data.ipynb #98b1e245
 RECIPE_VERSION = 1

@@ -10,6 +10,8 @@ from dataclasses import dataclass, asdict
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
+
 
 # %% auto #0
 __all__ = ['sheet_shape', 'unit_features', 'blur_sheet', 'blur_matrices', 'blur_sheet_fast', 'sheet_loss', 'TauSchedule',
@@ -228,8 +230,9 @@ class TopoLoss:
                 f'antialias={self.antialias}, reduction={self.reduction!r})')
 
 # %% ../nbs/01_topoloss.ipynb #5d2caa99
+@patch
 @torch.no_grad()
-def _resolve(self, model: nn.Module) -> list[str]:
+def resolve(self: TopoLoss, model: nn.Module) -> list[str]:
     "Names of the layers the patterns select (wrapper prefixes stripped); ValueError for a pattern that matches nothing."
     mods = [(_WRAPPERS.sub('', n), m) for n, m in model.named_modules() if n]
     found, layer_w = {}, {}
@@ -254,7 +257,6 @@ def _resolve(self, model: nn.Module) -> list[str]:
     order = [n for n, _ in mods if n in found]
     self._cache = (weakref.ref(model), [(n, found[n], layer_w[n], shapes[n]) for n in order])
     return order
-TopoLoss.resolve = _resolve
 
 # %% ../nbs/01_topoloss.ipynb #e2a5dea8
 def _layer_losses(self, model: nn.Module) -> list[tuple[str, float, torch.Tensor]]:
@@ -263,7 +265,8 @@ def _layer_losses(self, model: nn.Module) -> list[tuple[str, float, torch.Tensor
     return [(n, wt, sheet_loss(unit_features(m), shape, self.factor, self.mode, self.antialias))
             for n, m, wt, shape in self._cache[1]]
 
-def _call(self, model: nn.Module, # the model whose layers the patterns name
+@patch
+def __call__(self: TopoLoss, model: nn.Module, # the model whose layers the patterns name
           step: int | None = None, # training step for the τ schedule (same as `set_step(step)` first)
          ) -> torch.Tensor:
     "τ-scaled TopoLoss (float32 0-dim tensor) to add to the task loss; sets `.last` {layer: unscaled loss}."
@@ -275,7 +278,6 @@ def _call(self, model: nn.Module, # the model whose layers the patterns name
         total = torch.stack([wt * l for _, wt, l in losses])
         total = total.mean() if self.reduction == 'mean' else total.sum()
         return tau * total if tau > 0 else torch.zeros((), device=total.device)
-TopoLoss.__call__ = _call
 
 # %% ../nbs/01_topoloss.ipynb #b116f6e3
 def sheet_pc(module: nn.Module, # a Linear/Conv layer
