@@ -50,6 +50,7 @@ def _as_tensor(waves) -> torch.Tensor:
     if not torch.isfinite(w).all(): raise ValueError('waves contain NaN or inf')
     return w
 
+# %% ../nbs/02a_activations.ipynb #46a9ffa0
 def record(model: nn.Module, # any module; called as `model(batch)`
            waves, # (N, T) waveforms, float or signed-integer PCM (scaled to ±1), batched along the first axis
            layers, # a layer name or list of names (see `get_layers`)
@@ -184,6 +185,7 @@ def _check_range(kind, vals, lo, hi, why, strict):
     if strict: raise ValueError(msg + '; pass strict=False to use them anyway')
     import warnings; warnings.warn(msg)
 
+# %% ../nbs/02a_activations.ipynb #86613596
 def tone_probes(freqs=None, # frequencies in Hz; default `n` log-spaced from 50 Hz to 8 kHz (inside the front end's range)
                 sr: int = SR, dur: float = 2.0, # sample rate (Hz) and duration (s)
                 n: int = 40, # number of default frequencies

@@ -27,6 +27,7 @@ def _heads(n_classes) -> dict[str, int]:
     if bad: raise ValueError(f'class counts must be positive ints, got {bad}')
     return {str(k): int(v) for k, v in n_classes.items()}
 
+# %% ../nbs/02_backbones.ipynb #b25deaf4
 class Backbone(nn.Module):
     "Base class: optional cochleagram front end, task heads on `features`, the model contract."
     topo_layers: list[str]
@@ -81,6 +82,7 @@ class BasicBlock(nn.Module):
         y = self.relu(self.bn1(self.conv1(x)))
         return self.relu(self.bn2(self.conv2(y)) + idt)
 
+# %% ../nbs/02_backbones.ipynb #3ee47719
 class Bottleneck(nn.Module):
     "1×1 → 3×3 (stride here; `conv2`, the topographic layer) → 1×1 ×4."
     expansion = 4
@@ -170,6 +172,7 @@ class Mlp(nn.Module):
         self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
     def forward(self, x): return self.fc2(self.act(self.fc1(x)))
 
+# %% ../nbs/02_backbones.ipynb #56fff2ca
 class Block(nn.Module):
     "Pre-norm transformer block; `mlp.fc1` is the topographic layer."
     def __init__(self, dim, heads, hidden):

@@ -333,6 +333,7 @@ def _reset(module: nn.Module, seed: int) -> nn.Module:
             if hasattr(m, 'reset_parameters') and m is not new: m.reset_parameters()
     return new
 
+# %% ../nbs/15_battery.ipynb #74ddb203
 def control_subject(subject: Subject, kind: str, # 'cochleagram' | 'random_init' | 'permuted'
                     seed: int = 0) -> Subject:
     "The control `kind` of a subject (same stages, layers, sheets, sample rate and front end)."
@@ -428,6 +429,7 @@ def score(model, # backbone, checkpoint file / run dir, Subject, or any nn.Modul
                 seconds=time.time() - t0, cache=dict(hits=cache.hits, misses=cache.misses), version=_version())
     return Report(recs, meta)
 
+# %% ../nbs/15_battery.ipynb #d0145c60
 def _try(f):
     try: return f()
     except Exception: return None
@@ -559,6 +561,7 @@ def plot_report_gradients(report: Report, title: str | None = None, path=None, d
     if path is not None: fig.savefig(path, dpi=dpi)
     return fig
 
+# %% ../nbs/15_battery.ipynb #2f85c5ed
 def plot_report_moran(report: Report, ax=None, title: str | None = "Moran's I per layer (Table 2)", vmin=-0.2, vmax=1.0, path=None, dpi: int = 80):
     "Moran's I of each map kind per topographic layer, model (lines) and controls (dotted)."
     import matplotlib.pyplot as plt
@@ -580,6 +583,7 @@ def plot_report_moran(report: Report, ax=None, title: str | None = "Moran's I pe
     if path is not None: fig.savefig(path, dpi=dpi)
     return fig
 
+# %% ../nbs/15_battery.ipynb #fd829699
 def plot_report_match(report: Report, ax=None, title: str | None = 'Fig. 5: component match per stage', path=None, dpi: int = 80):
     "Correlation of the best-matching model component with the brain's speech and music components, per stage."
     import matplotlib.pyplot as plt

@@ -219,6 +219,7 @@ def make_esc50_fixture(root, # directory to create; gets meta/esc50.csv and audi
     pd.DataFrame(rows, columns=ESC50_COLUMNS).to_csv(root/'meta'/'esc50.csv', index=False)
     return root
 
+# %% ../nbs/06_benchmarks.ipynb #2aac16a4
 def make_nsynth_fixture(root, # directory to create; gets nsynth-valid/ and nsynth-test/
                         families: Sequence[str] = ('bass', 'flute', 'guitar'), # official families to include
                         notes: dict | None = None, # notes per family per split, default {'valid': 4, 'test': 2}
@@ -238,6 +239,7 @@ def make_nsynth_fixture(root, # directory to create; gets nsynth-valid/ and nsyn
         (d/'examples.json').write_text(json.dumps(ex, indent=2))
     return root
 
+# %% ../nbs/06_benchmarks.ipynb #a0bc2e32
 def make_speech_commands_fixture(root, # directory to create (the unpacked archive's layout)
                                  words: Sequence[str] = ('yes', 'no', 'up'), # official words to include
                                  n: dict | None = None, # clips per word per split, default validation 4, testing 2, training 1
@@ -298,6 +300,7 @@ def _load_model(model):
         return load_model(model)
     return model
 
+# %% ../nbs/06_benchmarks.ipynb #eebeceb8
 def embed(model, # model with `.features((B, T)) -> (B, D)`
           waves: Iterable[np.ndarray], # 2-s waveforms (T,) at 20 kHz
           n: int | None = None, # number of waveforms (for the progress bar)
@@ -441,6 +444,7 @@ def run_nsynth(model, # nn.Module with .features, or a checkpoint path
                         NSYNTH_FAMILIES, _first_2s, Cs, seed, cache, n_jobs, batch_size=batch_size, device=device, progress=progress)
     return dict(r, per_split={test_split: r['accuracy']}, train_split=train_split, test_split=test_split)
 
+# %% ../nbs/06_benchmarks.ipynb #4b0de385
 def run_speech_commands(model, # nn.Module with .features, or a checkpoint path
                         root, # the unpacked speech_commands_v0.02 folder
                         train_split: str = 'validation', test_split: str = 'testing', Cs: Sequence[float] = C_GRID,
@@ -526,6 +530,7 @@ def _unpack(arc: Path, dest: Path):
             z.extractall(dest)
     else: raise ValueError(f'{arc} is neither a tar nor a zip archive')
 
+# %% ../nbs/06_benchmarks.ipynb #ada34e4c
 def download_benchmark(name: str, # 'esc50', 'nsynth' or 'speech_commands'
                        dest, # directory to unpack into
                        archives: Sequence[Archive] | None = None, # override ARCHIVES[name] (mirrors)

@@ -201,6 +201,7 @@ def _envelopes_fast(self: Cochleagram, x: torch.Tensor) -> torch.Tensor:
     chunk = max(1, int(self.chunk_values // work)) if x.device.type == 'cpu' else len(x)
     return torch.cat([self._envelopes_fast1(c, groups, inv) for c in x.split(chunk)])
 
+# %% ../nbs/00_cochleagram.ipynb #3efee73d
 @patch
 def _envelopes_fast1(self: Cochleagram, x, groups, inv):
     "One chunk of `_envelopes_fast`: (b, T) → (b, C, frames)."

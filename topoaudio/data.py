@@ -28,6 +28,7 @@ class EspeakError(RuntimeError):
 
 _LIMITS = {'rate': (80, 450), 'pitch': (0, 100), 'range': (0, 100)}   # documented ranges of speak_lib.h
 
+# %% ../nbs/03_data.ipynb #d415ae3b
 _HELPER = r'''
 import ctypes as c, json, os, signal, struct, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)   # a Ctrl-C or a kernel shutdown reaches the parent; the helper ends with its stdin
@@ -162,6 +163,7 @@ def choose_speakers(n: int, # how many speakers
     out['name'] = [f'{r.accent}+{r.variant}/p{r.pitch}/r{r.rate}' for r in out.itertuples()]
     return out
 
+# %% ../nbs/03_data.ipynb #ae8689c0
 FALLBACK_WORDS = ('__nullSignal__ able about above across after again against almost along also always among animal answer '
     'around basket because before behind below better between beyond bottle bright broken brother butter camera candle '
     'careful carry center chance change children circle city clever cloud coffee colour common corner country couple '
@@ -455,6 +457,7 @@ def _read_segment(path, sr_file, frames, start, end, context, sr=SR):
     off = int(round((start * sr_file - a) * sr / sr_file)); n = int(round((end - start) * sr))
     return x, off, min(n, len(x) - off)
 
+# %% ../nbs/03_data.ipynb #acc748e6
 class WSNMixtures(torch.utils.data.Dataset):
     "Word-Speaker-Noise training samples: speech-only, background-only or mixed; deterministic per (seed, epoch, index)."
     def __init__(self,
@@ -686,6 +689,7 @@ def _check_declared(task, declared):
     if not (isinstance(declared, (int, np.integer)) and not isinstance(declared, bool) and 1 <= declared <= MAX_CLASSES):
         raise ValueError(f'the declared number of {task} classes must be an int in 1..{MAX_CLASSES:,}, not {declared!r}')
 
+# %% ../nbs/03_data.ipynb #5147037a
 def class_count(labels, # one label per row: ints (word, speaker) or tuples of ints (background)
                 task: str, # 'word', 'speaker' or 'background' (for messages)
                 declared: int | None = None, # the declared number of classes (word/speaker: excluding null), or None
@@ -716,13 +720,13 @@ def class_count(labels, # one label per row: ints (word, speaker) or tuples of i
                          f'Number the {task} classes densely from {first}, or declare their count to keep unused classes.')
     return int(n)
 
+# %% ../nbs/03_data.ipynb #49ff933f
 def _class_names(sp: pd.DataFrame, col: str, n: int) -> list[str]:
     "['null', name of class 1, ..., name of class n]: from the `{col}_name` column where given (one pass)."
     names = ['null'] + [f'{col}{i}' for i in range(1, n + 1)]
     if col + '_name' in sp:
         for i, nm in zip(sp[col].to_numpy(), sp[col + '_name']): names[int(i)] = str(nm)
     return names
-
 
 # %% ../nbs/03_data.ipynb #1029dc51
 def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_corpus(**corpus_kw)

@@ -69,6 +69,7 @@ def _extremes_py(a, b, D, mn, mx):
                 v = D[k, 0] * a[i] + D[k, 1] * b[i]
                 mn[k] = min(mn[k], v); mx[k] = max(mx[k], v)
 
+# %% ../nbs/08_decomposition.ipynb #c5067845
 def _entropies_py(a, b, D, nc, hlogh, out):
     "Moddemeijer histogram entropy of the projections of (a, b) on every row of D (2A, 2) → out (2A,)."
     N, R = a.shape[0], D.shape[0]; n4 = N - N % 4
@@ -177,6 +178,7 @@ def random_rotation(K: int, rng: np.random.Generator) -> np.ndarray:
         Rm = G @ Rm
     return Rm
 
+# %% ../nbs/08_decomposition.ipynb #6cca87e0
 def rotate_to_max_negentropy(W0: np.ndarray, # (K, N) orthogonal rows, zero mean, unit variance
                              seed, # int or np.random.SeedSequence for this start
                              pn: PairNegentropy | None = None, # evaluator (one per thread)
@@ -223,6 +225,7 @@ def _run_starts(W0, seeds, n_jobs, engine='auto'):
         return rotate_to_max_negentropy(W0, sd, local.pn)
     with ThreadPoolExecutor(n_jobs) as ex: return list(ex.map(run, seeds))
 
+# %% ../nbs/08_decomposition.ipynb #3e00d6ae
 def nonparametric_ica(D: np.ndarray, # (M, N) data: M sounds × N voxels (or model units)
                       K: int = 6, # number of components
                       n_starts: int = 10, # random starts; the one with the highest negentropy is kept

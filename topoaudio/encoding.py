@@ -77,6 +77,7 @@ def _as_2d(a, name):
     if not np.isfinite(a).all(): raise ValueError(f'{name} contains NaN or Inf')
     return a
 
+# %% ../nbs/07_encoding.ipynb #3c7f2b1f
 class RidgeLOO:
     "Ridge regression for many targets with one alpha per target chosen by closed-form leave-one-out MSE (float64)."
     def __init__(self, alphas=ALPHAS, # candidate penalties (any order; all > 0)
@@ -276,6 +277,7 @@ def layer_curve(scores: np.ndarray, # (L, V) one score per stage and voxel (e.g.
     sem = per.std(0, ddof=1) / np.sqrt(len(ids)) if len(ids) > 1 else np.zeros(per.shape[1])
     return dict(mean=per.mean(0), sem=sem, per_subject=per, subjects=ids)
 
+# %% ../nbs/07_encoding.ipynb #b8ef373a
 def best_layer(scores: np.ndarray, # (L, S, V) per-split scores of L stages (e.g. stacked res['r2c'])
                subj: np.ndarray, # (V,) subject of each voxel
                select=None, # splits that choose the stage (default: the first half); the rest score it
@@ -302,6 +304,7 @@ def best_layer_map(scores: np.ndarray, # (L, S, V) per-split scores
     held = split_median(scores, np.setdiff1d(np.arange(S), select))
     return best, held[best, np.arange(V)]
 
+# %% ../nbs/07_encoding.ipynb #1a5defca
 def roi_summary(scores: np.ndarray, # (V,) or (L, V) scores
                 meta, # DataFrame with `subj_idx` and boolean `roi_*` columns (fetch.voxel_meta())
                 names=None, # stage names for the columns
@@ -344,6 +347,7 @@ def _align_sounds(names, n_expected=165):
     if missing: raise ValueError(f'{len(missing)} of the 165 NH2015 sounds are missing from the stimulus list, e.g. {missing[:3]}')
     return np.array([pos[t] for t in target]), target
 
+# %% ../nbs/07_encoding.ipynb #052cc364
 def load_nh2015(path, # archive root (holding neural/NH2015/) or the NH2015 folder itself
                 min_reps: int = 3, # keep voxels with at least this many repetitions
                ) -> dict:
@@ -370,6 +374,7 @@ def load_nh2015(path, # archive root (holding neural/NH2015/) or the NH2015 fold
         meta = meta.merge(lay, on=['subj_idx', 'voxel_id'], how='left', suffixes=('', '_layout'))
     return dict(responses=resp, meta=meta, sounds=sounds)
 
+# %% ../nbs/07_encoding.ipynb #f3f24d54
 def load_b2021(path, # archive root (holding neural/B2021/) or the B2021 folder itself
               ) -> dict:
     "B2021 voxel responses to the 165 NH2015 sounds (first 165 of 192): `responses` (165, V, 3), `meta`, `sounds`."
@@ -423,6 +428,7 @@ def synthetic_voxels(R: np.ndarray, # (n_sounds, K) component response profiles
     return dict(responses=sig[..., None] + noise, signal=sig, weights=W, rho1=rho1,
                 ceiling=spearman_brown(rho1, n_reps))
 
+# %% ../nbs/07_encoding.ipynb #f4acca53
 def explained_fraction(features: np.ndarray, # (n, p) features
                        signal: np.ndarray, # (n, V) noise-free signal
                       ) -> np.ndarray:

@@ -31,6 +31,7 @@ def _positions(n: int, positions, shape) -> np.ndarray:
     if pos.shape != (n, 2): raise ValueError(f'positions must be ({n}, 2) for a map of {n} units, got {pos.shape}')
     return pos
 
+# %% ../nbs/10_gradients.ipynb #2682b956
 def fit_plane(values, # (n_units,) preference map (NaN = no preference, left out), or an (h, w) sheet
               positions=None, # (n_units, 2) (x, y); default: the TopoLoss sheet (`sheet_positions`)
               shape=None, # sheet (h, w) for the default positions

@@ -90,6 +90,7 @@ def full_history(frame_times, # (n_TR,) scan times (s)
     "Scans whose whole HRF history lies inside the run."
     return np.asarray(frame_times) - time_length >= start - 1e-9
 
+# %% ../nbs/13_hrf.ipynb #64512cc7
 def hrf_regressors(F, # (T, p) unit time courses of one run, frame i at `start + i/fs`
                    fs: float, # frame rate of F (Hz)
                    frame_times, # (n_TR,) scan times (s), evenly spaced
@@ -328,6 +329,7 @@ def _subject_stage_X(subject, waves, frame_times, reduce='channels'):
     if not tcs: raise ValueError('none of the subject\'s stages has a time axis')
     return {s: hrf_regressors(pseudo_run(tcs[s]), fss[s], frame_times)[0] for s in tcs}
 
+# %% ../nbs/13_hrf.ipynb #dc505394
 @benchmark('hrf.brain_score', sets=('hrf',), probe_set='natsound165',
            label='time-resolved brain score: R(network) − R(mel) (Millet & King method; not in the seed paper)',
            description='stage channel time courses min–max scaled, Glover (legacy) HRF, blocked 12-fold ridge over blocks of '
@@ -354,6 +356,7 @@ def _hrf_brain_score(subject, cache):
     return float(np.median(c['R'][-1] - R_mel)), dict(R=np.median(c['R'], 1), delta=np.median(c['delta'], 1),
                                                      R_mel=float(np.median(R_mel)), stages=c['stages'])
 
+# %% ../nbs/13_hrf.ipynb #443e3438
 @benchmark('hrf.simulation.snr', sets=('hrf',), probe_set='natsound165',
            reference={'value': float(np.sqrt(0.5)), 'source': 'known answer √(SNR/(1+SNR)) at SNR 1'},
            label='simulation: brain-score recovery of planted BOLD at SNR 1 (method check, not brain data)',

@@ -228,6 +228,7 @@ def searchlight_rsa(Y, # (n_sounds, V) voxel responses (all subjects' voxels sid
     best = np.where(valid, np.nan_to_num(r, nan=-np.inf).argmax(1), -1)
     return dict(r=r.T, best=best, best_r=np.where(valid, r.max(1, initial=-np.inf, where=np.isfinite(r)), np.nan))
 
+# %% ../nbs/12_rsa.ipynb #9d93976b
 def _corr_dissim(P):
     "Correlation distance + 2 (i.e. 3 − r, positive) of a stack of patterns (B, n, k), condensed; NaN for constant patterns."
     B, n, _ = P.shape
@@ -287,6 +288,7 @@ def plot_rdm(d, # (m,) condensed RDM
     if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
     return fig
 
+# %% ../nbs/12_rsa.ipynb #37b1a3be
 def plot_flat_maps(values, # (V,) one value per voxel (NaN: not shown)
                    meta, # voxel table with subj_idx, hemi, x_flat_mm, y_flat_mm (rows aligned with values)
                    title: str | None = None, cmap='viridis', vmin=None, vmax=None,
@@ -372,6 +374,7 @@ def _rsa_region(subject, cache):
 def _grid_locations(meta):
     return (meta.hemi.astype(str) + ':' + meta.x_flat_mm.astype(str) + ':' + meta.y_flat_mm.astype(str)).to_numpy()
 
+# %% ../nbs/12_rsa.ipynb #c474da4f
 @benchmark('rsa.nh2015.searchlight', sets=('rsa',), probe_set='natsound165',
            label='searchlight RSA layer map, NH2015 (searchlight-paper method on the 2-mm flat grid; not in the seed paper)',
            description='30-voxel searchlights within subject × hemisphere, brain RDM 1 − Pearson, Spearman with each stage; '
@@ -397,6 +400,7 @@ def _rsa_proxy(subject, cache):
     res = region_rsa(subject.features('natsound165'), [R], splits=splits)
     return float(res['score'][0]), dict(r_test=res['r_test'][0].mean(1), best=res['best'][0], stages=res['stages'])
 
+# %% ../nbs/12_rsa.ipynb #175c8c26
 @benchmark('rsa.planted.searchlight', sets=('rsa',), probe_set='natsound165',
            label='simulation: planted searchlight with the model\'s own stages on the NH2015 grid (method check / stage identifiability)',
            description='three bands of the flat maps driven by the first, middle and last stage (random projections + equal '

@@ -37,6 +37,7 @@ def _jsonable(v):
     if isinstance(v, np.bool_): return bool(v)
     return v
 
+# %% ../nbs/11_scoring.ipynb #de1de2f2
 @dataclass
 class Score:
     "The result of one benchmark on one subject."
@@ -232,6 +233,7 @@ def probes(self: Subject, probe_set: str # a key of `PROBE_SETS`
         self._probes[probe_set] = (waves, dict(meta, digest=_digest(waves, meta)))
     return self._probes[probe_set]
 
+# %% ../nbs/11_scoring.ipynb #07194a9e
 @patch
 def _pass(self: Subject, probe_set: str, stages, layers) -> dict:
     "One forward pass over a probe set: `{'features': {stage: (N, p)}, 'responses': {layer: (N, n_units)}}`, cached."

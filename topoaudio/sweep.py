@@ -587,6 +587,7 @@ def plot_angles(recs, arch=None, ax=None, title=None, path=None, dpi=80):
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
+# %% ../nbs/16_sweep.ipynb #33b9d639
 def plot_voxel_encoding(recs, arch=None, which='fig2b.nh2015', path=None, dpi=80):
     "Fig. 2B/2C: voxelwise noise-corrected r² per stage (all voxels), one line per run; needs the voxel archive."
     import matplotlib.pyplot as plt
@@ -619,6 +620,7 @@ def _skipped(recs) -> list[str]:
         for x in d[(d.status != 'ok') & (d.control == 'model')].itertuples(): seen.setdefault((x.benchmark, x.status, x.message), []).append(r['name'])
     return [f'- `{b}` {st} in {len(n)} run(s): {m}' for (b, st, m), n in seen.items()]
 
+# %% ../nbs/16_sweep.ipynb #cbeb94c9
 def report(out_dir, fig_dir=None, arch=None, brain: bool = True) -> dict:
     "Tables and figures of a finished (and analysed) sweep, from the runs' Reports; returns {'table1', 'table2', 'fig5', 'files'}."
     import matplotlib.pyplot as plt

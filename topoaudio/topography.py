@@ -132,6 +132,7 @@ def _moran_stat(z: np.ndarray, W: sp.csr_matrix, s0: float) -> np.ndarray:
     "I for demeaned maps z: (N,) or (N, k) columns."
     return len(z) / s0 * (z * (W @ z)).sum(0) / (z * z).sum(0)
 
+# %% ../nbs/09_topography.ipynb #7fd89c3a
 def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
              weights=None, # sparse/dense (n, n) adjacency; default: grid adjacency of the sheet
              shape=None, # sheet (h, w) when `weights` is None; default `sheet_shape(n)`
@@ -293,6 +294,7 @@ def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
     centres = (edges[:-1] + edges[1:]) / 2
     return centres[cnt > 0], s[cnt > 0] / cnt[cnt > 0]
 
+# %% ../nbs/09_topography.ipynb #9540e5a3
 def smoothness(x, # (n_units,) map (or (n_probes, n_units) tuning curves; for Eq. 4 use `tuning_smoothness`)
                positions, # (n_units, 2) unit positions
                **kw) -> float:
@@ -337,6 +339,7 @@ def layer_maps(model, # any module taking (B, T) waveforms at 20 kHz
         for L in layers: out[L].update(speech=speech_selectivity(r['natural'][L], cats), music=music_selectivity(r['natural'][L], cats))
     return out
 
+# %% ../nbs/09_topography.ipynb #7d10ef7a
 def map_metrics(m, # (n_units,) map, NaN = no preference
                 shape=None, # sheet shape; default `sheet_shape(n_units)`
                 n_perm: int = 0,

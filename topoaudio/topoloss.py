@@ -102,6 +102,7 @@ def _blur_cols(x, mats, h, w):
     y = Uw @ (Dw @ y)                                             # (h', w', k) → (h', w, k)
     return (Uh @ y.view(-1, w * k)).view(h * w, k)
 
+# %% ../nbs/01_topoloss.ipynb #d7b50727
 def _blur_cols_t(g, mats, h, w):
     "The transpose of `_blur_cols` (for the gradient)."
     Dh, Dw, Uh, Uw = mats

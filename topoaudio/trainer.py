@@ -222,6 +222,7 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError: return True
     return True
 
+# %% ../nbs/04_trainer.ipynb #f51c650c
 class RunLock:
     "Exclusive lock on a run folder: `flock` on `run_dir/.lock`, which names the holder (pid, host, start time)."
     def __init__(self, run_dir): # the run folder (created if missing)
@@ -258,6 +259,7 @@ class RunLock:
     def __enter__(self): return self.acquire()
     def __exit__(self, *a): self.release()
 
+# %% ../nbs/04_trainer.ipynb #d9d1d298
 def clean_run_dir(run_dir, # a run folder (missing: nothing to do)
                  ) -> list[str]: # names of the removed entries
     "Remove temporary files a killed writer left in `run_dir` (`*.tmp`, `*.part-*`); returns their names."
@@ -327,6 +329,7 @@ def _items_sha256(ds, n=2) -> str:
         for k in sorted(y): h.update(k.encode()); h.update(np.asarray(y[k]).tobytes())
     return h.hexdigest()
 
+# %% ../nbs/04_trainer.ipynb #da39f2f3
 def data_identity(train_ds, test_ds=None, n_classes=None, # the run's datasets and head sizes
                   max_bytes: int = 2 << 30, # above this much audio, hash each file's size + first/last MiB only
                  ) -> dict:
@@ -362,6 +365,7 @@ def _flat(d, pre=''):
         else: out[pre + str(k)] = v
     return out
 
+# %% ../nbs/04_trainer.ipynb #85855ab8
 def identity_diff(old: dict, # identity (or config) stored in a checkpoint
                   new: dict, # the same, computed now
                  ) -> list[str]: # one 'key old → new' per difference
@@ -563,6 +567,7 @@ def _batches(r, b0):
                                          generator=torch.Generator().manual_seed(_mix(cfg.seed, e, b, r.rank)))
         for xy in dl: yield b, xy; b += 1
 
+# %% ../nbs/04_trainer.ipynb #c73d19cc
 def _step(r, it, step: int) -> tuple[float, float, float]:
     "One optimiser step over `grad_accum` batches → (τ, gradient norm, lr); TrainingDiverged before a non-finite update."
     cfg, acc, k = r.cfg, r.acc, r.cfg.grad_accum
