@@ -18,7 +18,7 @@ def test_local_executor_end_to_end(tmp_path, topo_env):
     assert {k: v['state'] for k, v in st.items()} == {'cochresnet_small_tau0_seed0': 'done', 'cochresnet_small_tau50_seed0': 'done'}
     for t in ('0', '50'):
         run = out/f'cochresnet_small_tau{t}_seed0'
-        assert {'train.ipynb', 'checkpoint.pt', 'summary.json', 'analysis.json'} <= {f.name for f in run.iterdir()}
+        assert {'train.ipynb', 'checkpoint.pt', 'summary.json', 'report.json'} <= {f.name for f in run.iterdir()}
         assert json.loads((run/'summary.json').read_text())['tau'] == float(t)
     assert (out/'report.md').exists() and (out/'table2.csv').exists()  # written by the analysis job
     jobs = [d for d in (out/'.submitit').iterdir() if list(d.glob('*_result.pkl'))]
