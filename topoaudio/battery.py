@@ -456,6 +456,7 @@ class Report:
         rows = [dict(subject=r['subject'], control=r['control'], benchmark=r['score'].benchmark, version=r['score'].version,
                      status=r['score'].status, value=r['score'].value,
                      reference=(r['score'].reference or {}).get('value', np.nan) if not isinstance((r['score'].reference or {}).get('value'), (list, dict)) else np.nan,
+                     reference_source=(r['score'].reference or {}).get('source', ''),
                      label=r['score'].label, message=r['score'].message, seconds=r['seconds']) for r in self.records]
         return pd.DataFrame(rows)
 
@@ -514,7 +515,7 @@ def to_markdown(self: Report) -> str:
     kinds = list(dict.fromkeys(df.control))
     lines = [f"# Scores of {self.meta.get('model')}", '', f"fingerprint `{self.meta.get('fingerprint')}`; paper layers "
              f"{self.meta.get('paper_layers')}; {self.meta.get('seconds', float('nan')):.1f} s", '',
-             '| benchmark | ' + ' | '.join(kinds) + ' | paper | label |', '|---' * (len(kinds) + 3) + '|']
+             '| benchmark | ' + ' | '.join(kinds) + ' | reference | label |', '|---' * (len(kinds) + 3) + '|']
     for b, g in df.groupby('benchmark', sort=False):
         g = g.set_index('control')
         lines.append(f'| {b} | ' + ' | '.join(_fmt(g.value[k], g.status[k]) for k in kinds) +
@@ -523,6 +524,8 @@ def to_markdown(self: Report) -> str:
         lines += ['', 'Table 2 brain row (NH2015 speech / music maps; paper 0.99 / 0.99): ' +
                   ', '.join(f'{k} {v:.3f}' for k, v in self.meta['brain'].items())]
     mod = df[df.control == 'model']
+    refs = [f'- `{r.benchmark}`: {r.reference_source}' for r in mod.itertuples() if r.reference_source]
+    if refs: lines += ['', '## References (the value in the reference column, and where it comes from)', ''] + refs
     notes = [f'- `{r.benchmark}`: {r.message}' for r in mod.itertuples() if r.status == 'ok' and r.message]
     def grouped(st):
         g = df[df.status == st].groupby(['benchmark', 'message'], sort=False).control.apply(', '.join)
