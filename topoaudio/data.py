@@ -216,11 +216,53 @@ def _tone(f: float, n: int, timbre: str, sr: int = SR) -> np.ndarray:
 
 def _midi(m): return 440.0 * 2 ** ((m - 69) / 12)
 
+# %% ../nbs/03_data.ipynb #bcad1b9c
+def _add(y: np.ndarray, dst: np.ndarray, t: float, sr: int):
+    "Add `y` into `dst` starting at `t` seconds (may start before 0 or run past the end; clipped)."
+    i0 = int(round(t * sr)); a, b = max(i0, 0), min(i0 + len(y), len(dst))
+    if b > a: dst[a:b] += y[a - i0:b - i0]
+
+def _melody(rng, n, seconds, beat, t0, scale, root, sr) -> np.ndarray:
+    "A stepwise melody in `scale` an octave above `root`, one random timbre, notes of ½–2 beats (10 % rests)."
+    buf, tim, t, deg = np.zeros(n, np.float32), rng.choice(TIMBRES), t0, int(rng.integers(0, 7))
+    while t < seconds:
+        d = beat * rng.choice([0.5, 1, 1, 2])
+        if rng.random() > 0.1:
+            deg = int(np.clip(deg + rng.integers(-2, 3), -3, 10))
+            _add(_tone(_midi(root + 12 + 12*(deg // 7) + scale[deg % 7]), int(d*sr*0.95), tim, sr), buf, t, sr)
+        t += d
+    return buf
+
+def _chords(rng, n, seconds, beat, t0, scale, root, sr) -> np.ndarray:
+    "One triad per bar (I, then I/IV/V/vi), one random timbre."
+    buf, tim, t, bar = np.zeros(n, np.float32), rng.choice(TIMBRES), t0, 0
+    while t < seconds:
+        deg = [0, 3, 4, 5][int(rng.integers(4))] if bar else 0
+        for k in (0, 2, 4):
+            dk = deg + k; _add(_tone(_midi(root + 12*(dk // 7) + scale[dk % 7]), int(4*beat*sr), tim, sr) / 3, buf, t, sr)
+        t += 4 * beat; bar += 1
+    return buf
+
+# %% ../nbs/03_data.ipynb #6545d945
+def _percussion(rng, n, seconds, beat, t0, sr) -> np.ndarray:
+    "A 16-step kick / snare / hi-hat pattern (synthesised drums) at the tempo."
+    buf, step = np.zeros(n, np.float32), beat / 4
+    kick = np.sin(2*np.pi*np.cumsum(50 + 70*np.exp(-np.arange(int(.25*sr))/sr/.03))/sr) * np.exp(-np.arange(int(.25*sr))/sr/.12)
+    pats = dict(kick=[0, 8] + ([10] if rng.random() < .5 else []), snare=[4, 12], hat=list(range(0, 16, 2 if rng.random() < .6 else 1)))
+    for i in range(int((seconds - t0) / step) + 1):
+        t = t0 + i * step
+        if i % 16 in pats['kick']: _add(kick.astype(np.float32), buf, t, sr)
+        if i % 16 in pats['snare']:
+            m = int(.15*sr); _add((rng.standard_normal(m) * np.exp(-np.arange(m)/sr/.05) * .5).astype(np.float32), buf, t, sr)
+        if i % 16 in pats['hat']:
+            m = int(.05*sr); h = np.diff(rng.standard_normal(m + 1)); _add((h * np.exp(-np.arange(m)/sr/.012) * .2).astype(np.float32), buf, t, sr)
+    return buf
+
 # %% ../nbs/03_data.ipynb #7b68e010
 def synth_music(seed: int, # every clip is a pure function of its seed
                 seconds: float = 3.25, # clip length
                 parts: list | None = None, # subset of ['melody', 'chords', 'percussion']; None = random non-empty
-                sr: int = SR,
+                sr: int = SR, # sample rate (Hz)
                ) -> tuple[np.ndarray, list[str]]: # (float32 wave at RMS 0.1, labels e.g. ['music', 'melody'])
     "A synthetic music clip: melody / chords / percussion at a random tempo and key, with random timbres."
     rng = np.random.default_rng([seed, 7001])
@@ -229,39 +271,9 @@ def synth_music(seed: int, # every clip is a pure function of its seed
         parts = [p for p in ['melody', 'chords', 'percussion'] if rng.random() < 0.5] or [rng.choice(['melody', 'chords', 'percussion'])]
     scale = np.array([0, 2, 4, 5, 7, 9, 11] if rng.random() < .5 else [0, 2, 3, 5, 7, 8, 10]); root = int(rng.integers(45, 58))
     out, t0 = np.zeros(n, np.float32), -rng.uniform(0, 4 * beat)          # random phase in the bar
-    def add(y, dst, i0):
-        i0 = int(round(i0 * sr)); a, b = max(i0, 0), min(i0 + len(y), n)
-        if b > a: dst[a:b] += y[a - i0:b - i0]
-    layers = []
-    if 'melody' in parts:
-        buf, tim, t, deg = np.zeros(n, np.float32), rng.choice(TIMBRES), t0, int(rng.integers(0, 7))
-        while t < seconds:
-            d = beat * rng.choice([0.5, 1, 1, 2])
-            if rng.random() > 0.1:
-                deg = int(np.clip(deg + rng.integers(-2, 3), -3, 10))
-                add(_tone(_midi(root + 12 + 12*(deg // 7) + scale[deg % 7]), int(d*sr*0.95), tim, sr), buf, t)
-            t += d
-        layers.append(buf)
-    if 'chords' in parts:
-        buf, tim, t, bar = np.zeros(n, np.float32), rng.choice(TIMBRES), t0, 0
-        while t < seconds:
-            deg = [0, 3, 4, 5][int(rng.integers(4))] if bar else 0
-            for k in (0, 2, 4):
-                dk = deg + k; add(_tone(_midi(root + 12*(dk // 7) + scale[dk % 7]), int(4*beat*sr), tim, sr) / 3, buf, t)
-            t += 4 * beat; bar += 1
-        layers.append(buf)
-    if 'percussion' in parts:
-        buf, step = np.zeros(n, np.float32), beat / 4
-        kick = np.sin(2*np.pi*np.cumsum(50 + 70*np.exp(-np.arange(int(.25*sr))/sr/.03))/sr) * np.exp(-np.arange(int(.25*sr))/sr/.12)
-        pats = dict(kick=[0, 8] + ([10] if rng.random() < .5 else []), snare=[4, 12], hat=list(range(0, 16, 2 if rng.random() < .6 else 1)))
-        for i in range(int((seconds - t0) / step) + 1):
-            t = t0 + i * step
-            if i % 16 in pats['kick']: add(kick.astype(np.float32), buf, t)
-            if i % 16 in pats['snare']:
-                m = int(.15*sr); add((rng.standard_normal(m) * np.exp(-np.arange(m)/sr/.05) * .5).astype(np.float32), buf, t)
-            if i % 16 in pats['hat']:
-                m = int(.05*sr); h = np.diff(rng.standard_normal(m + 1)); add((h * np.exp(-np.arange(m)/sr/.012) * .2).astype(np.float32), buf, t)
-        layers.append(buf)
+    layers = ([_melody(rng, n, seconds, beat, t0, scale, root, sr)] if 'melody' in parts else []) + \
+             ([_chords(rng, n, seconds, beat, t0, scale, root, sr)] if 'chords' in parts else []) + \
+             ([_percussion(rng, n, seconds, beat, t0, sr)] if 'percussion' in parts else [])    # in this order: one RNG stream
     for y in layers: out += y / max(_rms(y), 1e-9) * 10 ** (rng.uniform(-6, 0) / 20)
     return (out * 0.1 / _rms(out)).astype(np.float32), ['music'] + [p for p in ['melody', 'chords', 'percussion'] if p in parts]
 
@@ -333,29 +345,13 @@ def _parse_labels(v) -> list:
     if isinstance(v, (list, tuple, np.ndarray)): return list(v)
     return [s.strip() for s in str(v).replace(',', ';').split(';') if s.strip()]
 
-# %% ../nbs/03_data.ipynb #aa1b4322
-def read_manifest(manifest, # CSV path or DataFrame (columns: see the tables above)
-                  kind: str = 'speech', # 'speech' or 'background'
-                  n_classes: dict | None = None, # label ranges: {'word': n_words, 'speaker': n_speakers} or {'background': n}; None = max label
-                  on_error: str = 'raise', # 'raise': bad file -> ValueError naming the row; 'skip': drop it with a warning
-                  root=None, # folder for relative paths (default: the CSV's folder, else the working directory)
-                  min_seconds: float | None = None, # shortest usable segment (default 0.1 s speech, 0.25 s background)
-                  silence_rms: float = 1e-5, # RMS below this (full scale = 1) counts as silent
-                 ) -> pd.DataFrame: # validated rows + columns row, sr, frames, start, end (seconds), labels as tuples
-    "Validate a speech or background manifest row by row (files, segments, labels)."
-    import soundfile as sf
-    if kind not in ('speech', 'background'): raise ValueError(f"kind must be 'speech' or 'background', not {kind!r}")
-    if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
-    df, base, name = _load_csv(manifest)
-    base = Path(root) if root is not None else base
-    need = ['path', 'word', 'speaker'] if kind == 'speech' else ['path', 'labels']
-    if kind == 'background' and 'labels' not in df and 'label' in df: df = df.rename(columns={'label': 'labels'})
-    miss = [c for c in need if c not in df]
-    if miss: raise ValueError(f'{kind} manifest{" " + name if name else ""} lacks column(s) {miss}; it has {list(df.columns)}')
-    if len(df) == 0: raise ValueError(f'{kind} manifest{" " + name if name else ""} has no rows')
-    n_classes = n_classes or {}
-    where = lambda i: f'{kind} manifest{" " + name if name else ""} row {i}' + (f' (line {i + 2})' if name else '')
-    # labels: always errors
+# %% ../nbs/03_data.ipynb #42148d5b
+def _check_labels(df: pd.DataFrame, # a manifest (modified in place: labels parsed)
+                  kind: str, # 'speech' or 'background'
+                  n_classes: dict, # label ranges ({} = any label)
+                  where, # row index -> 'speech manifest x.csv row i (line i+2)' for messages
+                 ) -> pd.DataFrame: # df with int64 word/speaker labels, or background label tuples
+    "Parse and range-check a manifest's labels and split; a bad label is always an error, naming its row."
     if kind == 'speech':
         for col in ('word', 'speaker'):
             hi = n_classes.get(col) or 10**9
@@ -378,41 +374,82 @@ def read_manifest(manifest, # CSV path or DataFrame (columns: see the tables abo
     if 'split' in df:
         bad = [i for i, s in enumerate(df['split']) if s not in ('train', 'test')]
         if bad: raise ValueError(f"{where(bad[0])}: split {df['split'][bad[0]]!r} must be 'train' or 'test'")
-    # files: errors or skips
+    return df
+
+# %% ../nbs/03_data.ipynb #49900590
+def _check_audio(p: Path, # the audio file
+                 start, end, # the manifest's segment bounds in seconds (None/NaN/'': the whole file)
+                 min_s: float, # shortest usable segment in seconds
+                 silence_rms: float, # RMS below this counts as silent
+                ) -> tuple | str: # (sample rate, frames, start, end) if usable, else why not
+    "Check that one manifest row's audio segment exists, decodes, is long enough, finite and not silent."
+    import soundfile as sf
+    if not str(p) or not p.is_file(): return f'file {p} does not exist'
+    try: info = sf.info(str(p))
+    except Exception as ex: return f'file {p} cannot be read as audio ({type(ex).__name__}: {ex})'
+    dur = info.frames / info.samplerate
+    try: s, e = _num(start, 0.), _num(end, dur)
+    except ValueError: return f'start/end {start!r}, {end!r} are not numbers'
+    if not (0 <= s < e <= dur + 1e-3): return f'segment start={s:g}, end={e:g} s is outside the file {p} ({dur:.3f} s)'
+    e = min(e, dur)
+    if e - s < min_s: return f'file {p} is too short: {e - s:.3f} s < {min_s:g} s'
+    try: x, _ = sf.read(str(p), start=int(round(s * info.samplerate)), stop=int(round(e * info.samplerate)), dtype='float32', always_2d=True)
+    except Exception as ex: return f'file {p} cannot be decoded ({type(ex).__name__}: {ex})'
+    x = x.mean(1)
+    if not np.isfinite(x).all(): return f'file {p} contains NaN or infinite samples'
+    if _rms(x) < silence_rms: return f'file {p} is silent (RMS {_rms(x):.2e} < {silence_rms:g})'
+    return info.samplerate, info.frames, s, e
+
+# %% ../nbs/03_data.ipynb #9c5bedfa
+def _drop_bad_rows(df: pd.DataFrame, # validated manifest
+                   problems: dict, # {row: why it is unusable}
+                   on_error: str, # 'raise' or 'skip'
+                   what: str, where, # the manifest's name; row -> its name in messages
+                  ) -> pd.DataFrame: # df without the bad rows
+    "Raise on the first unusable row (on_error='raise') or drop them all with one warning ('skip')."
+    if not problems: return df
+    if on_error == 'raise':
+        i = next(iter(problems))
+        more = f" ({len(problems) - 1} more bad rows; on_error='skip' drops them with a warning)" if len(problems) > 1 else ''
+        raise ValueError(f'{where(i)}: {problems[i]}{more}')
+    warnings.warn(f'{what}: skipped {len(problems)} of {len(df)} rows: ' +
+                  '; '.join(f'row {i}: {m}' for i, m in list(problems.items())[:10]) + (' …' if len(problems) > 10 else ''))
+    df = df.drop(index=list(problems)).reset_index(drop=True)
+    if len(df) == 0: raise ValueError(f'{what}: every row was skipped')
+    return df
+
+# %% ../nbs/03_data.ipynb #aa1b4322
+def read_manifest(manifest, # CSV path or DataFrame (columns: see the tables above)
+                  kind: str = 'speech', # 'speech' or 'background'
+                  n_classes: dict | None = None, # label ranges: {'word': n_words, 'speaker': n_speakers} or {'background': n}; None = max label
+                  on_error: str = 'raise', # 'raise': bad file -> ValueError naming the row; 'skip': drop it with a warning
+                  root=None, # folder for relative paths (default: the CSV's folder, else the working directory)
+                  min_seconds: float | None = None, # shortest usable segment (default 0.1 s speech, 0.25 s background)
+                  silence_rms: float = 1e-5, # RMS below this (full scale = 1) counts as silent
+                 ) -> pd.DataFrame: # validated rows + columns row, sr, frames, start, end (seconds), labels as tuples
+    "Validate a speech or background manifest row by row (files, segments, labels)."
+    if kind not in ('speech', 'background'): raise ValueError(f"kind must be 'speech' or 'background', not {kind!r}")
+    if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    df, base, name = _load_csv(manifest)
+    base, what = Path(root) if root is not None else base, f'{kind} manifest{" " + name if name else ""}'
+    if kind == 'background' and 'labels' not in df and 'label' in df: df = df.rename(columns={'label': 'labels'})
+    miss = [c for c in (['path', 'word', 'speaker'] if kind == 'speech' else ['path', 'labels']) if c not in df]
+    if miss: raise ValueError(f'{what} lacks column(s) {miss}; it has {list(df.columns)}')
+    if len(df) == 0: raise ValueError(f'{what} has no rows')
+    where = lambda i: f'{what} row {i}' + (f' (line {i + 2})' if name else '')
+    df = _check_labels(df, kind, n_classes or {}, where)
     min_s = min_seconds if min_seconds is not None else (0.1 if kind == 'speech' else 0.25)
-    paths, srs, frames, starts, ends, problems = [], [], [], [], [], {}
+    paths, cols, problems = [], [], {}
     for i, r in enumerate(df.itertuples(index=False)):
         p = Path(str(r.path)).expanduser()
-        if not p.is_absolute() and base is not None: p = base / p
-        paths.append(str(p)); srs.append(0); frames.append(0); starts.append(0.); ends.append(0.)
-        if not str(r.path) or not p.is_file(): problems[i] = f'file {p} does not exist'; continue
-        try: info = sf.info(str(p))
-        except Exception as ex: problems[i] = f'file {p} cannot be read as audio ({type(ex).__name__}: {ex})'; continue
-        dur = info.frames / info.samplerate
-        try: s, e = _num(getattr(r, 'start', None), 0.), _num(getattr(r, 'end', None), dur)
-        except ValueError: problems[i] = f'start/end {getattr(r, "start", "")!r}, {getattr(r, "end", "")!r} are not numbers'; continue
-        if not (0 <= s < e <= dur + 1e-3):
-            problems[i] = f'segment start={s:g}, end={e:g} s is outside the file {p} ({dur:.3f} s)'; continue
-        e = min(e, dur)
-        if e - s < min_s: problems[i] = f'file {p} is too short: {e - s:.3f} s < {min_s:g} s'; continue
-        try: x, _ = sf.read(str(p), start=int(round(s * info.samplerate)), stop=int(round(e * info.samplerate)), dtype='float32', always_2d=True)
-        except Exception as ex: problems[i] = f'file {p} cannot be decoded ({type(ex).__name__}: {ex})'; continue
-        x = x.mean(1)
-        if not np.isfinite(x).all(): problems[i] = f'file {p} contains NaN or infinite samples'; continue
-        if _rms(x) < silence_rms: problems[i] = f'file {p} is silent (RMS {_rms(x):.2e} < {silence_rms:g})'; continue
-        srs[i], frames[i], starts[i], ends[i] = info.samplerate, info.frames, s, e
-    df['path'], df['sr'], df['frames'], df['start'], df['end'] = paths, srs, frames, starts, ends
+        paths.append(str(p if p.is_absolute() or base is None else base / p))
+        got = _check_audio(Path(paths[-1]), getattr(r, 'start', None), getattr(r, 'end', None), min_s, silence_rms)
+        if isinstance(got, str): problems[i], got = got, (0, 0, 0., 0.)
+        cols.append(got)
+    df['path'] = paths
+    df['sr'], df['frames'], df['start'], df['end'] = (list(c) for c in zip(*cols))
     df.insert(0, 'row', np.arange(len(df)))
-    if problems:
-        if on_error == 'raise':
-            i = next(iter(problems))
-            more = f" ({len(problems) - 1} more bad rows; on_error='skip' drops them with a warning)" if len(problems) > 1 else ''
-            raise ValueError(f'{where(i)}: {problems[i]}{more}')
-        warnings.warn(f'{kind} manifest{" " + name if name else ""}: skipped {len(problems)} of {len(df)} rows: ' +
-                      '; '.join(f'row {i}: {m}' for i, m in list(problems.items())[:10]) + (' …' if len(problems) > 10 else ''))
-        df = df.drop(index=list(problems)).reset_index(drop=True)
-        if len(df) == 0: raise ValueError(f'{kind} manifest{" " + name if name else ""}: every row was skipped')
-    return df
+    return _drop_bad_rows(df, problems, on_error, what, where)
 
 # %% ../nbs/03_data.ipynb #47dc7e6d
 def _hold_out(keys, frac, rng):
@@ -457,6 +494,17 @@ def _read_segment(path, sr_file, frames, start, end, context, sr=SR):
     off = int(round((start * sr_file - a) * sr / sr_file)); n = int(round((end - start) * sr))
     return x, off, min(n, len(x) - off)
 
+# %% ../nbs/03_data.ipynb #93092b9f
+def _sampling_probs(p_speech_only: float, p_background_only: float, has_bg: bool, snr_db: tuple, duration: float) -> tuple:
+    "Validated (p_speech_only, p_background_only): with no background clips every sample is speech-only (with a warning)."
+    if not has_bg and p_background_only + (1 - p_speech_only - p_background_only) > 0:
+        warnings.warn('no background clips: every sample is speech-only'); p_speech_only, p_background_only = 1., 0.
+    if min(p_speech_only, p_background_only) < 0 or p_speech_only + p_background_only > 1:
+        raise ValueError(f'need p_speech_only, p_background_only >= 0 with sum <= 1, got {p_speech_only}, {p_background_only}')
+    if snr_db[0] > snr_db[1]: raise ValueError(f'snr_db must be (low, high), got {snr_db}')
+    if duration <= 0: raise ValueError(f'duration must be > 0, not {duration}')
+    return float(p_speech_only), float(p_background_only)
+
 # %% ../nbs/03_data.ipynb #acc748e6
 class WSNMixtures(torch.utils.data.Dataset):
     "Word-Speaker-Noise training samples: speech-only, background-only or mixed; deterministic per (seed, epoch, index)."
@@ -464,10 +512,10 @@ class WSNMixtures(torch.utils.data.Dataset):
                  speech: pd.DataFrame, # validated speech rows (read_manifest)
                  background: pd.DataFrame | None, # validated background rows, or None (speech only)
                  n_classes: dict, # {'word': n_words+1, 'speaker': n_speakers+1, 'background': n_background}
-                 seed: int = 0,
+                 seed: int = 0, # sampling seed: item i of epoch e is a pure function of (seed, split, e, i)
                  duration: float = 2.0, # crop length in seconds (T = duration·20,000)
-                 p_speech_only: float = 0.2,
-                 p_background_only: float = 0.2,
+                 p_speech_only: float = 0.2, # probability that an item has no background
+                 p_background_only: float = 0.2, # probability that an item has no speech (null word and speaker labels)
                  snr_db: tuple = (-10., 10.), # SNR range of mixtures, uniform
                  rms: float = 0.1, # RMS of every output wave
                  length: int | None = None, # items per epoch (default: number of speech clips)
@@ -477,15 +525,10 @@ class WSNMixtures(torch.utils.data.Dataset):
                 ):
         if len(speech) == 0: raise ValueError(f'the {split} speech set is empty')
         self.has_bg = background is not None and len(background) > 0
-        if not self.has_bg and p_background_only + (1 - p_speech_only - p_background_only) > 0:
-            warnings.warn('no background clips: every sample is speech-only'); p_speech_only, p_background_only = 1., 0.
-        if min(p_speech_only, p_background_only) < 0 or p_speech_only + p_background_only > 1:
-            raise ValueError(f'need p_speech_only, p_background_only >= 0 with sum <= 1, got {p_speech_only}, {p_background_only}')
-        if snr_db[0] > snr_db[1]: raise ValueError(f'snr_db must be (low, high), got {snr_db}')
-        if duration <= 0: raise ValueError(f'duration must be > 0, not {duration}')
+        self.p = _sampling_probs(p_speech_only, p_background_only, self.has_bg, snr_db, duration)
         self.speech, self.background = speech.reset_index(drop=True), (background.reset_index(drop=True) if self.has_bg else None)
         self.n_classes, self.seed, self.duration, self.T = dict(n_classes), int(seed), float(duration), int(round(duration * SR))
-        self.p = (float(p_speech_only), float(p_background_only)); self.snr_db, self.rms = tuple(map(float, snr_db)), float(rms)
+        self.snr_db, self.rms = tuple(map(float, snr_db)), float(rms)
         self.split, self.length = split, int(length if length is not None else len(speech))
         self.classes, self.epoch, self._cache = classes or {}, 0, None
         self._L = np.round((self.speech.end - self.speech.start).to_numpy() * SR).astype(int)        # word lengths (samples)
@@ -496,26 +539,31 @@ class WSNMixtures(torch.utils.data.Dataset):
                                   {('b', i): self._load('b', i) for i in range(len(self._bg_hot))}
         self.set_epoch(0)
 
-    def _load(self, kind, i):
-        r = (self.speech if kind == 's' else self.background).iloc[i]
-        return _read_segment(r.path, int(r.sr), int(r.frames), float(r.start), float(r.end), self.duration if kind == 's' else 0.)
+# %% ../nbs/03_data.ipynb #78e10498
+@patch
+def _load(self: WSNMixtures, kind, i):
+    r = (self.speech if kind == 's' else self.background).iloc[i]
+    return _read_segment(r.path, int(r.sr), int(r.frames), float(r.start), float(r.end), self.duration if kind == 's' else 0.)
 
-    def _audio(self, kind, i): return self._cache[(kind, i)] if self._cache is not None else self._load(kind, i)
+@patch
+def _audio(self: WSNMixtures, kind, i): return self._cache[(kind, i)] if self._cache is not None else self._load(kind, i)
 
-    def set_epoch(self, epoch: int):
-        "Choose the epoch (train split); with DataLoader workers call it before iterating (non-persistent workers)."
-        self.epoch = int(epoch) if self.split == 'train' else 0
-        self._perm = np.random.default_rng([self.seed, int(self.split == 'test'), self.epoch, 1 << 30]).permutation(len(self.speech))
+@patch
+def set_epoch(self: WSNMixtures, epoch: int): # the epoch (ignored by the test split)
+    "Choose the epoch (train split); with DataLoader workers call it before iterating (non-persistent workers)."
+    self.epoch = int(epoch) if self.split == 'train' else 0
+    self._perm = np.random.default_rng([self.seed, int(self.split == 'test'), self.epoch, 1 << 30]).permutation(len(self.speech))
 
-    def __len__(self): return self.length
+@patch
+def __len__(self: WSNMixtures): return self.length
 
-    @property
-    def config(self) -> dict:
-        "JSON-able description of the sampling (for checkpoints)."
-        return dict(seed=self.seed, duration=self.duration, p_speech_only=self.p[0], p_background_only=self.p[1],
-                    snr_db=list(self.snr_db), rms=self.rms, length=self.length, split=self.split,
-                    n_classes=self.n_classes, n_speech=len(self.speech), n_background=len(self._bg_hot),
-                    data=getattr(self, 'recipe', None))
+@patch(as_prop=True)
+def config(self: WSNMixtures) -> dict:
+    "JSON-able description of the sampling (for checkpoints)."
+    return dict(seed=self.seed, duration=self.duration, p_speech_only=self.p[0], p_background_only=self.p[1],
+                snr_db=list(self.snr_db), rms=self.rms, length=self.length, split=self.split,
+                n_classes=self.n_classes, n_speech=len(self.speech), n_background=len(self._bg_hot),
+                data=getattr(self, 'recipe', None))
 
 # %% ../nbs/03_data.ipynb #2bab48c2
 @patch
@@ -728,15 +776,52 @@ def _class_names(sp: pd.DataFrame, col: str, n: int) -> list[str]:
         for i, nm in zip(sp[col].to_numpy(), sp[col + '_name']): names[int(i)] = str(nm)
     return names
 
+# %% ../nbs/03_data.ipynb #c91293aa
+def _read_background(manifest, # background CSV/DataFrame
+                     background_classes: list | int | None, # names or count of classes (None: from the dense labels)
+                     on_error: str, root, # as in `read_manifest`
+                    ) -> tuple[pd.DataFrame, int, list[str]]: # (validated rows, number of classes, class names)
+    "Read a background manifest and name its classes: given names, else the manifest's `label_names`, else background<i>."
+    names = None
+    if isinstance(background_classes, int): n_bg = background_classes
+    elif background_classes is not None: n_bg, names = len(background_classes), list(background_classes)
+    else: n_bg = None
+    bg = read_manifest(manifest, 'background', dict(background=n_bg) if n_bg is not None else None, on_error, root)
+    bg_name = 'background manifest' + (f' {manifest}' if not isinstance(manifest, pd.DataFrame) else '')
+    n_bg = class_count(list(bg['labels']), 'background', n_bg, bg.row.to_numpy(), bg_name)
+    if names is None:
+        names = [f'background{i}' for i in range(n_bg)]
+        for labs, nm in zip(bg['labels'], bg.get('label_names', [])):
+            nm = [s for s in str(nm).split(';') if s]
+            if len(nm) == len(labs):
+                for l, s in zip(labs, nm): names[l] = s
+    return bg, int(n_bg), names
+
+# %% ../nbs/03_data.ipynb #8dbb7a84
+def _build_mixtures(sp: pd.DataFrame, bg: pd.DataFrame | None, # split manifests (column `split`)
+                    train_length: int | None, test_repeats: int, # items per epoch; test items per test utterance
+                    data: dict, # the data recipe stored on both datasets (checkpoints compare it)
+                    **kw, # WSNMixtures arguments shared by train and test
+                   ) -> tuple: # (train WSNMixtures, test WSNMixtures or None)
+    "The train and test mixture datasets of a split corpus; both carry the recipe and utterance counts."
+    part = lambda df, s: None if df is None else df[df.split == s].reset_index(drop=True)
+    train = WSNMixtures(part(sp, 'train'), part(bg, 'train'), length=train_length, split='train', **kw)
+    n_test = int((sp.split == 'test').sum())
+    test = WSNMixtures(part(sp, 'test'), part(bg, 'test'), length=test_repeats * n_test, split='test', **kw) if n_test else None
+    data = dict(data, n_train_utterances=len(train.speech), n_test_utterances=n_test)
+    for ds in (train, test):
+        if ds is not None: ds.recipe = data
+    return train, test
+
 # %% ../nbs/03_data.ipynb #1029dc51
 def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_corpus(**corpus_kw)
                   background_manifest=None, # background CSV/DataFrame (None with a custom speech manifest = speech only)
                   seed: int = 0, # sampling seed (the corpus has its own)
                   duration: float = 2.0, # crop length in seconds
                   test_fraction: float = 0.2, # held-out speaker×word pairs and background clips
-                  p_speech_only: float = 0.2,
-                  p_background_only: float = 0.2,
-                  snr_db: tuple = (-10., 10.),
+                  p_speech_only: float = 0.2, # probability that a mixture has no background
+                  p_background_only: float = 0.2, # probability that a mixture has no speech (labels: null word and speaker)
+                  snr_db: tuple = (-10., 10.), # speech-to-background SNR range in dB, drawn uniformly
                   n_words: int | None = None, # word classes excluding null (default: the largest label; labels must then be dense)
                   n_speakers: int | None = None, # speaker classes excluding null (default: the largest label; labels must then be dense)
                   background_classes: list | int | None = None, # names or count of background classes (default: from the dense labels)
@@ -752,43 +837,23 @@ def make_datasets(speech_manifest=None, # speech CSV/DataFrame; None = default_c
         speech_manifest, dflt_bg = default_corpus(**(corpus_kw or {}))
         if background_manifest is None: background_manifest = dflt_bg
         if background_classes is None: background_classes = BACKGROUND_CLASSES
-    recipe = speech_manifest.attrs.get('recipe') if isinstance(speech_manifest, pd.DataFrame) else None
     for task, d in dict(word=n_words, speaker=n_speakers, background=background_classes).items():    # before reading any file
         if d is not None and not (task == 'background' and not isinstance(d, (int, np.integer))): _check_declared(task, d)
-    nc = {k: v for k, v in dict(word=n_words, speaker=n_speakers).items() if v is not None}
-    sp = read_manifest(speech_manifest, 'speech', nc, on_error, root)
+    sp = read_manifest(speech_manifest, 'speech', {k: v for k, v in dict(word=n_words, speaker=n_speakers).items() if v is not None}, on_error, root)
     sp_name = 'speech manifest' + (f' {speech_manifest}' if not isinstance(speech_manifest, pd.DataFrame) else '')
     n_words = class_count(sp.word.to_numpy(), 'word', n_words, sp.row.to_numpy(), sp_name)
     n_speakers = class_count(sp.speaker.to_numpy(), 'speaker', n_speakers, sp.row.to_numpy(), sp_name)
-    bg, names = None, None
-    if background_manifest is not None:
-        if isinstance(background_classes, int): n_bg = background_classes
-        elif background_classes is not None: n_bg, names = len(background_classes), list(background_classes)
-        else: n_bg = None
-        bg = read_manifest(background_manifest, 'background', dict(background=n_bg) if n_bg is not None else None, on_error, root)
-        bg_name = 'background manifest' + (f' {background_manifest}' if not isinstance(background_manifest, pd.DataFrame) else '')
-        n_bg = class_count(list(bg['labels']), 'background', n_bg, bg.row.to_numpy(), bg_name)
-        if names is None:
-            names = [f'background{i}' for i in range(n_bg)]
-            if 'label_names' in bg:
-                for labs, nm in zip(bg['labels'], bg['label_names']):
-                    nm = [s for s in str(nm).split(';') if s]
-                    if len(nm) == len(labs): 
-                        for l, s in zip(labs, nm): names[l] = s
-    else: n_bg = background_classes if isinstance(background_classes, int) else len(background_classes or [])
+    if background_manifest is not None: bg, n_bg, names = _read_background(background_manifest, background_classes, on_error, root)
+    else: bg, names, n_bg = None, None, background_classes if isinstance(background_classes, int) else len(background_classes or [])
     n_classes = dict(word=n_words + 1, speaker=n_speakers + 1, background=int(n_bg))
     sp, bg = split_manifest(sp, bg, test_fraction, seed)
     classes = dict(word=_class_names(sp, 'word', n_words), speaker=_class_names(sp, 'speaker', n_speakers), background=names or [])
     if preload is None: preload = float((sp.end - sp.start).sum() + (0 if bg is None else (bg.end - bg.start).sum())) < 3600
-    kw = dict(n_classes=n_classes, seed=seed, duration=duration, p_speech_only=p_speech_only, p_background_only=p_background_only,
-              snr_db=snr_db, preload=preload, classes=classes)
-    part = lambda df, s: None if df is None else df[df.split == s].reset_index(drop=True)
-    train = WSNMixtures(part(sp, 'train'), part(bg, 'train'), length=train_length, split='train', **kw)
-    n_test = int((sp.split == 'test').sum())
-    test = WSNMixtures(part(sp, 'test'), part(bg, 'test'), length=test_repeats * n_test, split='test', **kw) if n_test else None
-    data = dict(corpus=recipe or dict(speech_manifest=str(speech_manifest) if not isinstance(speech_manifest, pd.DataFrame) else 'DataFrame',
-                                      background_manifest=str(background_manifest) if not isinstance(background_manifest, pd.DataFrame) else 'DataFrame'),
-                test_fraction=test_fraction, n_train_utterances=len(train.speech), n_test_utterances=n_test)
-    for ds in (train, test):
-        if ds is not None: ds.recipe = data
+    name = lambda m: str(m) if not isinstance(m, pd.DataFrame) else 'DataFrame'
+    recipe = speech_manifest.attrs.get('recipe') if isinstance(speech_manifest, pd.DataFrame) else None
+    data = dict(corpus=recipe or dict(speech_manifest=name(speech_manifest), background_manifest=name(background_manifest)),
+                test_fraction=test_fraction)
+    train, test = _build_mixtures(sp, bg, train_length, test_repeats, data, n_classes=n_classes, seed=seed, duration=duration,
+                                  p_speech_only=p_speech_only, p_background_only=p_background_only, snr_db=snr_db,
+                                  preload=preload, classes=classes)
     return train, test, n_classes
