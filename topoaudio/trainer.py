@@ -664,12 +664,24 @@ def _summary(r, step: int, reason: str | None = None) -> dict:
     r.acc.wait_for_everyone()
     return s
 
+# %% ../nbs/04_trainer.ipynb #72827c63
+def _held_out(r: SimpleNamespace, # the run
+              step: int, bar, # the step just taken; the progress bar (prints go through it)
+             ):
+    "Evaluate on the held-out set and log it; print about ten of a run's evaluations (all are logged)."
+    _sync_buffers(r.raw, r.acc)
+    ev = _evaluate(r.raw, r.test_ds, r.cfg, r.acc, r.weights)
+    _log(r, dict(step=step, epoch=round(step / r.spe, 4), split='test', **ev))
+    if r.main and (step >= r.next_print or step == r.total):
+        bar.write(f"step {step}: held-out " + ', '.join(f'{k}={v:.3f}' for k, v in ev.items() if k.startswith('acc_')))
+        r.next_print = step + r.total / 10
+
 # %% ../nbs/04_trainer.ipynb #ac4b5ba8
 def train(cfg: TrainConfig, # the run
           datasets=None, # optional (train_ds, test_ds, n_classes) instead of `build_data(cfg)`
           create=None, # optional model factory `create(arch, n_classes=, seed=, **model_kwargs)`
           on_step=None, # optional `on_step(step, record)` called after every step
-         ) -> dict:
+         ) -> dict: # the run's summary (also written to `out_dir/summary.json`)
     "Train (or resume) the run `cfg`; returns the summary (also written to `out_dir/summary.json`)."
     from tqdm.auto import tqdm
     r = _start(cfg, create)
@@ -680,19 +692,13 @@ def train(cfg: TrainConfig, # the run
         stop = min(r.total, cfg.stop_at) if cfg.stop_at else r.total
         bar = tqdm(total=r.total, initial=start, disable=not r.main, desc=f'{cfg.arch} τ={cfg.tau:g}', dynamic_ncols=True)
         it, r.sums, r.n_seen, r.t0 = _batches(r, start * cfg.grad_accum), {}, 0, time.time()
-        r.t_start, next_print = time.time(), 0
+        r.t_start, r.next_print = time.time(), 0
         try:
             while step < stop:
                 tau_t, gnorm, lr = _step(r, it, step); step += 1; bar.update(1)
                 rec = _log_train(r, step, tau_t, gnorm, lr) if step % cfg.log_every == 0 or step == r.total else None
                 if rec: bar.set_postfix(loss=f"{rec['loss']:.3f}", word=f"{rec.get('acc_word', float('nan')):.2f}")
-                if r.test_ds is not None and (step % (cfg.eval_every or r.spe) == 0 or step == r.total):
-                    _sync_buffers(r.raw, r.acc)
-                    ev = _evaluate(r.raw, r.test_ds, cfg, r.acc, r.weights)
-                    _log(r, dict(step=step, epoch=round(step / r.spe, 4), split='test', **ev))
-                    if r.main and (step >= next_print or step == r.total):   # print ~10 evaluations per run (all are logged)
-                        bar.write(f"step {step}: held-out " + ', '.join(f'{k}={v:.3f}' for k, v in ev.items() if k.startswith('acc_')))
-                        next_print = step + r.total / 10
+                if r.test_ds is not None and (step % (cfg.eval_every or r.spe) == 0 or step == r.total): _held_out(r, step, bar)
                 if (cfg.ckpt_every and step % cfg.ckpt_every == 0) or step == stop: _save(r, step)
                 if on_step is not None: on_step(step, rec)
         except TrainingDiverged as e:
