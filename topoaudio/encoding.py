@@ -8,6 +8,7 @@ import os, warnings
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ALPHAS', 'gram_eig', 'loo_mse', 'RidgeLOO', 'pearson_r', 'critical_r', 'noise_floor', 'spearman_brown',
@@ -91,7 +92,7 @@ class RidgeLOO:
 
     def fit(self, X, # (n, p) training features
             Y, # (n,) or (n, T) training targets
-           ):
+           ): # self, with alpha_ (T,), cv_mse_ (A, T), dual_coef_ (n, T), intercept_ (T,)
         X, Y = _as_2d(X, 'X'), _as_2d(Y, 'Y')
         if len(X) != len(Y): raise ValueError(f'X has {len(X)} samples but Y has {len(Y)}')
         if len(X) < 3: raise ValueError(f'need at least 3 training samples for leave-one-out, got {len(X)}')
@@ -111,30 +112,40 @@ class RidgeLOO:
         self.n_distinct_alphas_ = len(np.unique(_distinct_filters(s, Q, self.alphas, self.rtol)[1]))
         return self
 
-    @property
-    def coef_(self) -> np.ndarray:
-        "Primal coefficients (T, p)."
-        return (self.X_fit_.T @ self.dual_coef_).T
 
-    def _check(self, X):
-        if not hasattr(self, 'dual_coef_'): raise ValueError('this RidgeLOO is not fitted yet: call fit(X, Y) first')
-        X = _as_2d(X, 'X')
-        if X.shape[1] != self.X_fit_.shape[1]:
-            raise ValueError(f'X has {X.shape[1]} features, the model was fitted with {self.X_fit_.shape[1]}')
-        return X
+# %% ../nbs/07_encoding.ipynb #07f5a418
+@patch(as_prop=True)
+def coef_(self: RidgeLOO) -> np.ndarray:
+    "Primal coefficients (T, p)."
+    return (self.X_fit_.T @ self.dual_coef_).T
 
-    def decision(self, X) -> np.ndarray:
-        "Prediction minus the training mean of Y (m, T): exact even where alpha is huge and the variation is ~1e-49."
-        X = self._check(X)
-        return ((X - self.X_mean_) @ self.X_fit_.T) @ self.dual_coef_
+@patch
+def _check(self: RidgeLOO, X):
+    if not hasattr(self, 'dual_coef_'): raise ValueError('this RidgeLOO is not fitted yet: call fit(X, Y) first')
+    X = _as_2d(X, 'X')
+    if X.shape[1] != self.X_fit_.shape[1]:
+        raise ValueError(f'X has {X.shape[1]} features, the model was fitted with {self.X_fit_.shape[1]}')
+    return X
 
-    def predict(self, X) -> np.ndarray:
-        "Predicted targets (m, T)."
-        return self.decision(X) + self.y_mean_
+@patch
+def decision(self: RidgeLOO, X, # (m, p) features
+            ) -> np.ndarray:
+    "Prediction minus the training mean of Y (m, T): exact even where alpha is huge and the variation is ~1e-49."
+    X = self._check(X)
+    return ((X - self.X_mean_) @ self.X_fit_.T) @ self.dual_coef_
 
-    def score(self, X, Y) -> np.ndarray:
-        "Pearson r between predictions and `Y`, per target (T,) (NaN where either is constant)."
-        return pearson_r(self.decision(X), _as_2d(Y, 'Y'))
+@patch
+def predict(self: RidgeLOO, X, # (m, p) features
+           ) -> np.ndarray:
+    "Predicted targets (m, T)."
+    return self.decision(X) + self.y_mean_
+
+@patch
+def score(self: RidgeLOO, X, # (m, p) features
+          Y, # (m,) or (m, T) observed targets
+         ) -> np.ndarray:
+    "Pearson r between predictions and `Y`, per target (T,) (NaN where either is constant)."
+    return pearson_r(self.decision(X), _as_2d(Y, 'Y'))
 
 # %% ../nbs/07_encoding.ipynb #90df6ad7
 def pearson_r(a: np.ndarray, # (n,) or (n, T)
@@ -203,6 +214,33 @@ def _check_splits(splits, n):
     if (train.sum(0) < 3).any() or (test.sum(0) < 3).any(): raise ValueError('every split needs >= 3 train and test sounds')
     return train, test
 
+# %% ../nbs/07_encoding.ipynb #123bb010
+def _encode_inputs(features, responses, splits, n_splits: int, seed: int, unreliable: str) -> tuple:
+    "`encode`'s checked inputs: (X (n, p), Y (n, V) or (n, V, k), train (n, S), test (n, S)); released splits for 165 sounds."
+    X = _as_2d(features, 'features')
+    Y = np.asarray(responses, dtype=np.float64)
+    if Y.ndim not in (2, 3): raise ValueError(f'responses must be (n_sounds, V) or (n_sounds, V, reps), got {Y.shape}')
+    if len(Y) != len(X): raise ValueError(f'features have {len(X)} sounds, responses {len(Y)}')
+    if not np.isfinite(Y).all(): raise ValueError('responses contain NaN or Inf (drop voxels with missing repetitions)')
+    if unreliable not in ('floor', 'exclude'): raise ValueError(f"unreliable must be 'floor' or 'exclude', not {unreliable!r}")
+    if Y.ndim == 3 and Y.shape[2] < 2: raise ValueError('noise correction needs >= 2 repetitions; pass (n_sounds, V) instead')
+    if splits is None:
+        if len(X) == 165:
+            from topoaudio.fetch import nh2015_splits
+            splits = nh2015_splits()
+        else: splits = random_splits(len(X), n_splits, seed=seed)
+    return (X, Y) + _check_splits(splits, len(X))
+
+def _noise_correct(out: dict, s: int, Y, P, r, tr, te, floors, unreliable: str):
+    "Fill split `s` of rv, r̂v, excluded and r2c in `out` from repetitions Y (n, V, k) and predictions P (n_test, V·(k+1))."
+    V = Y.shape[1]
+    f1, f2 = floors or (noise_floor(int(tr.sum())), noise_floor(int(te.sum())))
+    rv = split_half_reliability(Y[tr])
+    out['excluded'][s] = low = rv < f1 if unreliable == 'exclude' else np.zeros(V, bool)
+    out['rv'][s] = np.where(low, np.nan, np.fmax(rv, f1))
+    out['rv_hat'][s] = split_half_reliability(P[:, V:].reshape(len(P), -1, V).transpose(0, 2, 1), f2)
+    out['r2c'][s] = r ** 2 / (out['rv'][s] * out['rv_hat'][s])
+
 # %% ../nbs/07_encoding.ipynb #78aad431
 def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
            responses: np.ndarray, # (n_sounds, V) targets, or (n_sounds, V, k) with k >= 2 repetitions
@@ -212,25 +250,12 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
            seed: int = 0, # for those random splits
            floors: tuple | None = None, # (rv floor, r̂v floor); default noise_floor(n_train), noise_floor(n_test)
            unreliable: str = 'floor', # voxels with rv below its floor: 'floor' (released code) or 'exclude' (paper's text)
-          ) -> dict:
+          ) -> dict: # per split (S, V): r_raw, r, r2, alpha (+ rv, rv_hat, r2c, excluded); r2_median (V,) (+ r2c_median)
     "Voxelwise ridge encoding with LOO alphas, test r → r² and (with repetitions) noise-corrected r², per split."
-    X = _as_2d(features, 'features')
-    Y = np.asarray(responses, dtype=np.float64)
-    if Y.ndim not in (2, 3): raise ValueError(f'responses must be (n_sounds, V) or (n_sounds, V, reps), got {Y.shape}')
-    if len(Y) != len(X): raise ValueError(f'features have {len(X)} sounds, responses {len(Y)}')
-    if not np.isfinite(Y).all(): raise ValueError('responses contain NaN or Inf (drop voxels with missing repetitions)')
-    reps = Y.ndim == 3
-    if unreliable not in ('floor', 'exclude'): raise ValueError(f"unreliable must be 'floor' or 'exclude', not {unreliable!r}")
-    if reps and Y.shape[2] < 2: raise ValueError('noise correction needs >= 2 repetitions; pass (n_sounds, V) instead')
-    if splits is None:
-        if len(X) == 165:
-            from topoaudio.fetch import nh2015_splits
-            splits = nh2015_splits()
-        else: splits = random_splits(len(X), n_splits, seed=seed)
-    train, test = _check_splits(splits, len(X))
-    S, V = train.shape[1], Y.shape[1]
+    X, Y, train, test = _encode_inputs(features, responses, splits, n_splits, seed, unreliable)
+    reps, S, V = Y.ndim == 3, train.shape[1], Y.shape[1]
     Ym = Y.mean(2) if reps else Y
-    T = np.concatenate([Ym] + [Y[..., k] for k in range(Y.shape[2])], 1) if reps else Ym
+    T = np.concatenate([Ym] + [Y[..., k] for k in range(Y.shape[2])], 1) if reps else Ym    # mean + each repetition
     out = {k: np.full((S, V), np.nan) for k in ['r_raw', 'r', 'r2', 'alpha']}
     if reps: out.update({k: np.full((S, V), np.nan) for k in ['rv', 'rv_hat', 'r2c']} | {'excluded': np.zeros((S, V), bool)})
     for s in range(S):
@@ -240,13 +265,7 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
         out['r_raw'][s] = rr = pearson_r(P[:, :V], Ym[te])
         out['r'][s] = r = np.clip(np.nan_to_num(rr, nan=0.0), 0, None)
         out['r2'][s], out['alpha'][s] = r ** 2, m.alpha_[:V]
-        if reps:
-            f1, f2 = floors or (noise_floor(int(tr.sum())), noise_floor(int(te.sum())))
-            rv = split_half_reliability(Y[tr])
-            out['excluded'][s] = low = rv < f1 if unreliable == 'exclude' else np.zeros(V, bool)
-            out['rv'][s] = np.where(low, np.nan, np.fmax(rv, f1))
-            out['rv_hat'][s] = split_half_reliability(P[:, V:].reshape(len(P), -1, V).transpose(0, 2, 1), f2)
-            out['r2c'][s] = r ** 2 / (out['rv'][s] * out['rv_hat'][s])
+        if reps: _noise_correct(out, s, Y, P, r, tr, te, floors, unreliable)
     out['r2_median'] = np.median(out['r2'], 0)
     if reps:
         with warnings.catch_warnings():
