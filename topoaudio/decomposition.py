@@ -8,6 +8,7 @@ from itertools import combinations
 from math import ceil, pi, sqrt
 
 import numpy as np
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['GAUSS_ENTROPY', 'BRAIN_TARGETS', 'histogram_entropy', 'negentropy', 'PairNegentropy', 'random_rotation',
@@ -127,44 +128,54 @@ class PairNegentropy:
         self.D16 = np.c_[np.cos(ph), np.sin(ph)]
         self.X = np.ones((3, N)); self.U = np.empty((block, N)); self.I = np.empty((block, N), np.intp)
 
-    def extremes(self, AB):
-        "Min and max of the projections of the points AB (2, N) on every direction, from hull candidates."
-        v = np.unique((self.D16 @ AB).argmax(1))                            # extreme points: on the hull
-        if len(v) >= 3:
-            p = AB[:, v]; c = p.mean(1)
-            p = p[:, np.argsort(np.arctan2(p[1] - c[1], p[0] - c[0]))]
-            e = np.roll(p, -1, 1) - p
-            r = (np.abs(e[0] * (c[1] - p[1]) - e[1] * (c[0] - p[0])) / np.hypot(e[0], e[1])).min() * (1 - 1e-9)
-            AB = AB[:, (AB[0] - c[0]) ** 2 + (AB[1] - c[1]) ** 2 >= r * r]
-        P = self.D @ AB
-        return P.min(1), P.max(1)
 
-    def entropies(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        "Histogram entropy of the projections of (a, b) on the 2A directions `D`: (2A,)."
-        if self._kern is not None:
-            out = np.empty(len(self.D))
-            self._kern(np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), self.D, self.ncell, self.hlogh, out)
-            return out
-        N, nc, bs, X = self.N, self.ncell, self.block, self.X
-        X[0], X[1] = a, b
-        mn, mx = self.extremes(X[:2])
-        delta = (mx - mn) / (N - 1)
-        lower, span = mn - delta / 2, mx - mn + delta
-        sc = nc / span
-        A = np.c_[self.D * sc[:, None], self.off - lower * sc]            # bin index (+ block offset) = A @ [a; b; 1]
-        R = len(self.D)
-        h = np.empty((R, nc), np.intp)
-        for r in range(0, R, bs):
-            nb = min(R, r + bs) - r
-            U = np.matmul(A[r:r + nb], X, out=self.U[:nb]); I = self.I[:nb]
-            np.copyto(I, U, casting='unsafe')                                # floor (all values > 0)
-            h[r:r + nb] = np.bincount(I.ravel(), minlength=nb * nc).reshape(nb, nc)
-        return -self.hlogh[h].sum(1) / N + np.log(N) + np.log(span / nc) + (nc - 1) / (2 * N)
+# %% ../nbs/08_decomposition.ipynb #a674c390
+@patch
+def extremes(self: PairNegentropy, AB: np.ndarray, # (2, N) points
+            ) -> tuple: # (min (2A,), max (2A,)) of the projections
+    "Min and max of the projections of the points AB (2, N) on every direction, from hull candidates."
+    v = np.unique((self.D16 @ AB).argmax(1))                            # extreme points: on the hull
+    if len(v) >= 3:
+        p = AB[:, v]; c = p.mean(1)
+        p = p[:, np.argsort(np.arctan2(p[1] - c[1], p[0] - c[0]))]
+        e = np.roll(p, -1, 1) - p
+        r = (np.abs(e[0] * (c[1] - p[1]) - e[1] * (c[0] - p[0])) / np.hypot(e[0], e[1])).min() * (1 - 1e-9)
+        AB = AB[:, (AB[0] - c[0]) ** 2 + (AB[1] - c[1]) ** 2 >= r * r]
+    P = self.D @ AB
+    return P.min(1), P.max(1)
 
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        neg = GAUSS_ENTROPY - self.entropies(a, b)
-        k = len(self.angles)
-        return (neg[:k] + neg[k:]) / 2
+# %% ../nbs/08_decomposition.ipynb #12fafd5b
+@patch
+def entropies(self: PairNegentropy, a: np.ndarray, b: np.ndarray, # (N,) the two rows
+             ) -> np.ndarray: # (2A,)
+    "Histogram entropy of the projections of (a, b) on the 2A directions `D`: (2A,)."
+    if self._kern is not None:
+        out = np.empty(len(self.D))
+        self._kern(np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), self.D, self.ncell, self.hlogh, out)
+        return out
+    N, nc, bs, X = self.N, self.ncell, self.block, self.X
+    X[0], X[1] = a, b
+    mn, mx = self.extremes(X[:2])
+    delta = (mx - mn) / (N - 1)
+    lower, span = mn - delta / 2, mx - mn + delta
+    sc = nc / span
+    A = np.c_[self.D * sc[:, None], self.off - lower * sc]            # bin index (+ block offset) = A @ [a; b; 1]
+    R = len(self.D)
+    h = np.empty((R, nc), np.intp)
+    for r in range(0, R, bs):
+        nb = min(R, r + bs) - r
+        U = np.matmul(A[r:r + nb], X, out=self.U[:nb]); I = self.I[:nb]
+        np.copyto(I, U, casting='unsafe')                                # floor (all values > 0)
+        h[r:r + nb] = np.bincount(I.ravel(), minlength=nb * nc).reshape(nb, nc)
+    return -self.hlogh[h].sum(1) / N + np.log(N) + np.log(span / nc) + (nc - 1) / (2 * N)
+
+@patch
+def __call__(self: PairNegentropy, a: np.ndarray, b: np.ndarray, # (N,) the two rows
+             ) -> np.ndarray: # (A,) mean negentropy per angle
+    "Mean negentropy of the two rotated rows at each angle."
+    neg = GAUSS_ENTROPY - self.entropies(a, b)
+    k = len(self.angles)
+    return (neg[:k] + neg[k:]) / 2
 
 # %% ../nbs/08_decomposition.ipynb #bf431221
 def random_rotation(K: int, rng: np.random.Generator) -> np.ndarray:

@@ -132,17 +132,9 @@ def _moran_stat(z: np.ndarray, W: sp.csr_matrix, s0: float) -> np.ndarray:
     "I for demeaned maps z: (N,) or (N, k) columns."
     return len(z) / s0 * (z * (W @ z)).sum(0) / (z * z).sum(0)
 
-# %% ../nbs/09_topography.ipynb #7fd89c3a
-def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
-             weights=None, # sparse/dense (n, n) adjacency; default: grid adjacency of the sheet
-             shape=None, # sheet (h, w) when `weights` is None; default `sheet_shape(n)`
-             kind: str = 'rook', # grid adjacency when `weights` is None: 'rook' or 'queen'
-             n_perm: int = 0, # permutations for `p_sim` (0: no permutation test)
-             seed: int = 0,
-             nan_policy: str = 'raise', # 'raise' on NaN values, or 'omit' NaN units (and their edges)
-             binary: bool = True, # binarise the weights (w ≠ 0 → 1), as in Eq. 7
-            ) -> Moran:
-    "Moran's I with binary adjacency, E[I] = −1/(N−1), and a one-sided permutation p-value (as esda's `p_sim`)."
+# %% ../nbs/09_topography.ipynb #9a54be4a
+def _moran_inputs(values, weights, shape, kind: str, binary: bool, nan_policy: str) -> tuple:
+    "`morans_i`'s map (N,) and binary/weighted adjacency (N, N) CSR, finite units only (`nan_policy='omit'`) or an error."
     v = np.asarray(values, dtype=np.float64)
     if weights is None:
         sh = as_sheet(v, shape)
@@ -161,6 +153,28 @@ def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
         if nan_policy == 'raise':
             raise ValueError(f"the map has {bad.sum()} NaN/inf values of {v.size}; use nan_policy='omit' to leave those units out")
         keep = ~bad; v, W = v[keep], W[keep][:, keep]
+    return v, W
+
+def _moran_perm(z, W, s0, I: float, n_perm: int, seed: int) -> tuple:
+    "One-sided permutation p (esda's `p_sim`) and z of Moran's I from `n_perm` shuffles of the centred map z, 200 at a time."
+    rng = np.random.default_rng(seed)
+    sims = np.concatenate([_moran_stat(np.stack([rng.permutation(z) for _ in range(k)], 1), W, s0)
+                           for k in np.diff(np.r_[0:n_perm:200, n_perm])])
+    larger = (sims >= I).sum()
+    return (min(larger, n_perm - larger) + 1) / (n_perm + 1), (I - sims.mean()) / sims.std()
+
+# %% ../nbs/09_topography.ipynb #7fd89c3a
+def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
+             weights=None, # sparse/dense (n, n) adjacency; default: grid adjacency of the sheet
+             shape=None, # sheet (h, w) when `weights` is None; default `sheet_shape(n)`
+             kind: str = 'rook', # grid adjacency when `weights` is None: 'rook' or 'queen'
+             n_perm: int = 0, # permutations for `p_sim` (0: no permutation test)
+             seed: int = 0, # permutation seed
+             nan_policy: str = 'raise', # 'raise' on NaN values, or 'omit' NaN units (and their edges)
+             binary: bool = True, # binarise the weights (w ≠ 0 → 1), as in Eq. 7
+            ) -> Moran: # (I, expected I, p_sim, z_sim, n)
+    "Moran's I with binary adjacency, E[I] = −1/(N−1), and a one-sided permutation p-value (as esda's `p_sim`)."
+    v, W = _moran_inputs(values, weights, shape, kind, binary, nan_policy)
     N = v.size
     if N < 3: raise ValueError(f"Moran's I needs at least 3 values, got {N}")
     s0 = W.sum()
@@ -169,14 +183,7 @@ def morans_i(values, # (n,) map in unit order, or an (h, w) sheet
         warnings.warn("Moran's I is undefined for a constant map or an adjacency without edges: returning NaN", RuntimeWarning)
         return Moran(np.nan, -1 / (N - 1), np.nan, np.nan, N)
     I = float(_moran_stat(z, W, s0))
-    p = zs = np.nan
-    if n_perm > 0:
-        rng = np.random.default_rng(seed)
-        sims = np.concatenate([_moran_stat(np.stack([rng.permutation(z) for _ in range(k)], 1), W, s0)
-                               for k in np.diff(np.r_[0:n_perm:200, n_perm])])
-        larger = (sims >= I).sum()
-        p = (min(larger, n_perm - larger) + 1) / (n_perm + 1)
-        zs = (I - sims.mean()) / sims.std()
+    p, zs = _moran_perm(z, W, s0, I, n_perm, seed) if n_perm > 0 else (np.nan, np.nan)
     return Moran(I, -1 / (N - 1), float(p), float(zs), N)
 
 # %% ../nbs/09_topography.ipynb #bea18aa2
