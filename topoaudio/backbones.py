@@ -9,6 +9,7 @@ import copy, json, math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['N_CLASSES', 'COCH_SIZE', 'POOLS', 'MODELS', 'Backbone', 'BasicBlock', 'Bottleneck', 'GlobalAvgPool', 'CochResNet',
@@ -197,7 +198,10 @@ class TokenPool(nn.Module):
 class CochAST(Backbone):
     "AST on one-channel cochleagrams; stages patch_embed, blocks.0…, pool; topo layers = every block's mlp.fc1."
     def __init__(self,
-                 embed_dim: int = 768, depth: int = 12, heads: int = 12, mlp_dim: int = 3072,
+                 embed_dim: int = 768, # token width D
+                 depth: int = 12, # transformer blocks
+                 heads: int = 12, # attention heads per block
+                 mlp_dim: int = 3072, # hidden units of each block's MLP (the topographic fc1 layer)
                  patch: int = 16, # square patch size
                  stride: int = 16, # patch stride in frequency and time (16: non-overlapping, the paper; 10: Gong's overlapping)
                  pool: str = 'cls', # clip representation: 'cls' (the paper) or 'cls_dist' (mean of CLS and DIST, Gong/Tuckute)
@@ -223,21 +227,27 @@ class CochAST(Backbone):
             if isinstance(m, nn.Linear): nn.init.trunc_normal_(m.weight, std=0.02); nn.init.zeros_(m.bias)
             elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    def _pos(self, grid):
-        "Positional embeddings for a patch grid (resized bilinearly from the trained grid if needed)."
-        if grid == self.grid: return self.pos_embed
-        p = self.pos_embed[:, 2:].reshape(1, *self.grid, -1).permute(0, 3, 1, 2)
-        p = F.interpolate(p, size=grid, mode='bilinear', align_corners=False).flatten(2).transpose(1, 2)
-        return torch.cat([self.pos_embed[:, :2], p], 1)
 
-    def embed(self, c: torch.Tensor) -> torch.Tensor:
-        "Cochleagram `(B, 1, F, T)` → pooled `(B, D)`."
-        grid = self.patch_embed.grid(*c.shape[-2:])
-        x = self.patch_embed(c)
-        x = torch.cat([self.cls_token.expand(len(x), -1, -1), self.dist_token.expand(len(x), -1, -1), x], 1)
-        x = x + self._pos(grid)
-        for b in self.blocks: x = b(x)
-        return self.pool(self.norm(x))
+# %% ../nbs/02_backbones.ipynb #625d9b5c
+@patch
+def _pos(self: CochAST, grid: tuple, # (patches in frequency, patches in time)
+        ) -> torch.Tensor: # (1, 2 + grid[0]·grid[1], D)
+    "Positional embeddings for a patch grid (resized bilinearly from the trained grid if needed)."
+    if grid == self.grid: return self.pos_embed
+    p = self.pos_embed[:, 2:].reshape(1, *self.grid, -1).permute(0, 3, 1, 2)
+    p = F.interpolate(p, size=grid, mode='bilinear', align_corners=False).flatten(2).transpose(1, 2)
+    return torch.cat([self.pos_embed[:, :2], p], 1)
+
+@patch
+def embed(self: CochAST, c: torch.Tensor, # (B, 1, F, T) cochleagrams
+         ) -> torch.Tensor: # (B, D) pooled
+    "Cochleagram `(B, 1, F, T)` → pooled `(B, D)`."
+    grid = self.patch_embed.grid(*c.shape[-2:])
+    x = self.patch_embed(c)
+    x = torch.cat([self.cls_token.expand(len(x), -1, -1), self.dist_token.expand(len(x), -1, -1), x], 1)
+    x = x + self._pos(grid)
+    for b in self.blocks: x = b(x)
+    return self.pool(self.norm(x))
 
 # %% ../nbs/02_backbones.ipynb #528d96fd
 MODELS = {

@@ -90,6 +90,22 @@ def full_history(frame_times, # (n_TR,) scan times (s)
     "Scans whose whole HRF history lies inside the run."
     return np.asarray(frame_times) - time_length >= start - 1e-9
 
+# %% ../nbs/13_hrf.ipynb #16a9c847
+def _hr_events(n_frames: int, fs: float, start: float, # frames, their rate (Hz) and the time of frame 0 (s)
+               ft: np.ndarray, min_onset: float, oversampling: int, # scan times; nilearn's grid parameters
+              ):
+    "nilearn's high-resolution time grid (n_hr,) and the (n_hr, n_frames) sparse onset/offset matrix of the frames on it."
+    from scipy.sparse import csr_matrix
+    n = len(ft)
+    n_hr = np.rint((n - 1) / (ft.max() - ft.min()) * (ft.max() * (1 + 1 / (n - 1)) - ft.min() - min_onset) * oversampling + 1).astype(int)
+    hr = np.linspace(ft.min() + min_onset, ft.max() * (1 + 1 / (n - 1)), n_hr)
+    on = start + np.arange(n_frames) / fs
+    t_on = np.minimum(np.searchsorted(hr, on), n_hr - 1)
+    t_off = np.minimum(np.searchsorted(hr, on + 1 / fs), n_hr - 1)
+    t_off = np.where((t_off < n_hr - 1) & (t_off == t_on), t_off + 1, t_off)
+    j = np.arange(n_frames)
+    return hr, csr_matrix((np.r_[np.ones(n_frames), -np.ones(n_frames)], (np.r_[t_on, t_off], np.r_[j, j])), shape=(n_hr, n_frames))
+
 # %% ../nbs/13_hrf.ipynb #64512cc7
 def hrf_regressors(F, # (T, p) unit time courses of one run, frame i at `start + i/fs`
                    fs: float, # frame rate of F (Hz)
@@ -106,7 +122,6 @@ def hrf_regressors(F, # (T, p) unit time courses of one run, frame i at `start +
                   ) -> tuple[np.ndarray, np.ndarray]: # (regressors (n_kept, p·K), kept (n_TR,) bool)
     "HRF-convolved regressors of all units at the scan times (nilearn's `compute_regressor`, vectorised)."
     from scipy.signal import fftconvolve
-    from scipy.sparse import csr_matrix
     F = np.asarray(F, dtype=np.float64)
     if F.ndim != 2 or not np.isfinite(F).all(): raise ValueError(f'F must be a finite (T, p) array, got shape {F.shape}')
     ft = np.asarray(frame_times, dtype=np.float64)
@@ -114,24 +129,16 @@ def hrf_regressors(F, # (T, p) unit time courses of one run, frame i at `start +
     if fs <= 0: raise ValueError(f'fs must be > 0, got {fs}')
     if scale: F = minmax(F)
     t_r, n = float(np.diff(ft).min()), len(ft)
-    n_hr = np.rint((n - 1) / (ft.max() - ft.min()) * (ft.max() * (1 + 1 / (n - 1)) - ft.min() - min_onset) * oversampling + 1).astype(int)
-    hr = np.linspace(ft.min() + min_onset, ft.max() * (1 + 1 / (n - 1)), n_hr)
-    on = start + np.arange(len(F)) / fs
-    t_on = np.minimum(np.searchsorted(hr, on), n_hr - 1)
-    t_off = np.minimum(np.searchsorted(hr, on + 1 / fs), n_hr - 1)
-    t_off = np.where((t_off < n_hr - 1) & (t_off == t_on), t_off + 1, t_off)
-    j = np.arange(len(F))
-    S = csr_matrix((np.r_[np.ones(len(F)), -np.ones(len(F))], (np.r_[t_on, t_off], np.r_[j, j])), shape=(n_hr, len(F)))
+    hr, S = _hr_events(len(F), fs, start, ft, min_onset, oversampling)
     kernels = hrf_kernel(hrf, t_r, oversampling, glover, fir_delays)
     grid, times = (hr[:1 - oversampling], slice(oversampling - 1, None)) if hrf == 'fir' and oversampling > 1 else (hr, slice(None))
     i = np.clip(np.searchsorted(grid, ft, 'right') - 1, 0, len(grid) - 2)
-    wgt = ((ft - grid[i]) / (grid[i + 1] - grid[i]))[:, None]
+    wgt = ((ft - grid[i]) / (grid[i + 1] - grid[i]))[:, None]             # linear interpolation onto the scan times
     out = []
     for h in kernels:
         cols = []
         for c in range(0, F.shape[1], chunk):
-            reg = np.cumsum(S @ F[:, c:c + chunk], 0)
-            conv = fftconvolve(reg, h[:, None], axes=0)[:n_hr][times]
+            conv = fftconvolve(np.cumsum(S @ F[:, c:c + chunk], 0), h[:, None], axes=0)[:len(hr)][times]
             cols.append(conv[i] * (1 - wgt) + conv[i + 1] * wgt)
         out.append(np.concatenate(cols, 1))
     X = np.stack(out, -1).reshape(n, -1)                      # units × kernels, unit-major
