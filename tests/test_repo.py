@@ -48,3 +48,28 @@ def test_notebooks_start_with_default_exp_and_title():
         assert any(s.lstrip().startswith('# ') for s in srcs if s), f'{name} has no H1 title'
         if name != '05_train.ipynb':
             assert srcs[0].startswith('#| default_exp'), f'{name} must start with #| default_exp'
+
+def _cells(nb_path: Path) -> list[dict]: return json.loads(nb_path.read_text())['cells']
+
+def test_every_notebook_shows_its_outputs_without_errors():
+    "The tutorial shows its results: every notebook is saved with the outputs of a real run (tools/run_notebooks)."
+    import runpy
+    problems = runpy.run_path(str(ROOT/'tools'/'run_notebooks'))['problems']
+    bad = {p.name: problems(p) for p in sorted((ROOT/'nbs').glob('*.ipynb')) if problems(p)}
+    assert not bad, f're-run with `python tools/run_notebooks <notebook>`: {bad}'
+
+def test_notebooks_stay_small():
+    big = {p.name: p.stat().st_size for p in (ROOT/'nbs').glob('*.ipynb') if p.stat().st_size > 2_000_000}
+    assert not big, f'notebooks over 2 MB: {big}'
+
+def test_long_exported_cells_state_why():
+    "One idea per exported cell: a cell over 40 lines must follow a markdown cell that says why it is that long."
+    unexplained = []
+    for p in sorted((ROOT/'nbs').glob('*.ipynb')):
+        cells = _cells(p)
+        for i, c in enumerate(cells):
+            src = ''.join(c['source'])
+            if c['cell_type'] != 'code' or not src.startswith('#| export') or len(src.splitlines()) <= 40: continue
+            prev = ''.join(cells[i - 1]['source']) if i and cells[i - 1]['cell_type'] == 'markdown' else ''
+            if not re.search(r'\d+ lines', prev): unexplained.append(f'{p.name}: {src.splitlines()[1][:60]} ({len(src.splitlines())} lines)')
+    assert not unexplained, unexplained
