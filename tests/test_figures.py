@@ -138,3 +138,19 @@ def test_test_runs_never_write_committed_figures():
 def test_committed_figures_are_small():
     big = {p.name: p.stat().st_size for p in (ROOT/'nbs'/'figures').glob('*.png') if p.stat().st_size > 150_000}
     assert not big, f'figures over 150 KB: {big}'
+
+def test_notebooks_and_their_inline_figures_are_small():
+    "nbs/ stays small: each notebook ≤ 2 MB, each saved inline PNG ≤ 150 KB (figure.dpi = 72 in every notebook with figures)."
+    import base64
+    for p in sorted((ROOT/'nbs').glob('*.ipynb')):
+        assert p.stat().st_size <= 2_000_000, f'{p.name} is {p.stat().st_size / 1e6:.1f} MB'
+        for c in json.loads(p.read_text())['cells']:
+            for o in c.get('outputs', []):
+                if 'image/png' in o.get('data', {}):
+                    n = len(base64.b64decode(''.join(o['data']['image/png'])))
+                    assert n <= 150_000, f'{p.name} cell {c.get("id")}: inline PNG of {n / 1e3:.0f} KB'
+
+def test_figure_notebooks_set_a_modest_inline_dpi():
+    for p in sorted((ROOT/'nbs').glob('[0-9]*.ipynb')):
+        src = '\n'.join(''.join(c['source']) for c in json.loads(p.read_text())['cells'])
+        if '#| fig-alt' in src: assert "plt.rcParams['figure.dpi'] = 72" in src, p.name
