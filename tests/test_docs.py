@@ -25,3 +25,31 @@ def test_hidden_cells_and_directives_are_dropped():
                                          nbformat.v4.new_code_cell('#| export\nshown = 2')])
     out = docs['_prepare'](nb)
     assert [c.source for c in out.cells] == ['shown = 2']
+
+def _image_cells(nb):
+    return [c for c in nb['cells'] if any('image/png' in o.get('data', {}) for o in c.get('outputs', []))]
+
+def test_every_image_cell_has_alt_text():
+    "Every notebook cell with an image output carries a Quarto `#| fig-alt:` (and a `#| fig-cap:`) directive."
+    bad = [f'{p.name}: cell {c.get("id")}' for p in sorted((ROOT/'nbs').glob('*.ipynb')) for c in _image_cells(json.loads(p.read_text()))
+           if not (docs['directive'](''.join(c['source']), 'fig-alt') and docs['directive'](''.join(c['source']), 'fig-cap'))]
+    assert not bad, 'image outputs without #| fig-alt / #| fig-cap: ' + ', '.join(bad)
+
+def test_every_rendered_image_has_alt_text(tmp_path):
+    for page in docs['render'](tmp_path):
+        for tag in re.findall(r'<img\b[^>]*>', page.read_text()):
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            assert alt and alt[1].strip() and alt[1] != docs['NO_ALT'], f'{page.name}: an image without alt text: {tag[:120]}'
+
+def test_fig_alt_and_caption_reach_the_html():
+    import base64, io, nbformat
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(1, 1)); buf = io.BytesIO(); fig.savefig(buf, format='png'); plt.close(fig)
+    png = base64.b64encode(buf.getvalue()).decode()
+    cell = nbformat.v4.new_code_cell('#| fig-cap: "A caption."\n#| fig-alt: An empty square.\nfig',
+                                     outputs=[nbformat.v4.new_output('display_data', data={'image/png': png})])
+    nb = docs['_prepare'](nbformat.v4.new_notebook(cells=[cell]))
+    from nbconvert import HTMLExporter
+    html = docs['_add_alt'](HTMLExporter(template_name='lab').from_notebook_node(nb)[0], docs['_figure_texts'](nb))
+    assert re.search(r'<img alt="An empty square\." [^>]*src="data:image/png', html) and 'A caption.</p>' in html
+    assert '#|' not in cell.source

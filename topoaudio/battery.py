@@ -540,7 +540,13 @@ def _sheet_maps(sc: Score, rename=None) -> dict:
     maps, sheets = sc.raw['maps'], sc.raw['sheets']
     return {(rename or '') + L: {k: np.asarray(v, dtype=np.float64).reshape(sheets[L]) for k, v in m.items()} for L, m in maps.items()}
 
-def plot_report_maps(report: Report, controls=('model',), title: str | None = None, path=None, dpi: int = 80):
+def plot_report_maps(report: Report, # a battery report with an ok `fig34.maps` score
+                     controls=('model',), # which controls' maps to show too (rows prefixed with the control)
+                     title: str | None = None, # figure title
+                     path=None, # save the figure here (PNG)
+                     dpi: int = 80, # of the saved PNG
+                     axes=None, vmin=None, vmax=None, cmap=None, # as in `topography.plot_maps` (colour range shared per column)
+                    ): # the matplotlib figure
     "Figs. 3–4: the maps at the paper's layers, one row per (subject, layer) (`topography.plot_maps`)."
     maps = {}
     for c in controls:
@@ -549,23 +555,28 @@ def plot_report_maps(report: Report, controls=('model',), title: str | None = No
     if not maps: raise ValueError('no maps in this report (fig34.maps was not ok)')
     kinds = [k for k in topography.MAP_STYLE if any(k in m for m in maps.values())]
     maps = {L: {k: m.get(k, np.full(next(iter(m.values())).shape, np.nan)) for k in kinds} for L, m in maps.items()}
-    fig = topography.plot_maps(maps)
-    if title: fig.suptitle(title, fontsize=9); fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=dpi)
-    return fig
+    return topography.plot_maps(maps, path=path, dpi=dpi, axes=axes, title=title, vmin=vmin, vmax=vmax, cmap=cmap)
 
-def plot_report_gradients(report: Report, title: str | None = None, path=None, dpi: int = 80):
+def plot_report_gradients(report: Report, # a battery report with an ok `fig34.maps` score
+                          title: str | None = None, # figure title
+                          path=None, # save the figure here (PNG)
+                          dpi: int = 80, # of the saved PNG
+                          axes=None, vmin=None, vmax=None, cmap=None, # as in `gradients.plot_gradients`
+                         ): # the matplotlib figure
     "Fig. 6: tonotopy and AM maps of the early and late layers with their planar gradients (`gradients.plot_gradients`)."
     sc = report.get('fig34.maps')
     maps = {L: {k: v for k, v in m.items() if k in ('tonotopy', 'am')} for L, m in _sheet_maps(sc).items()}
     maps = {L: m for L, m in maps.items() if len(m) == 2}
-    fig = gradients.plot_gradients(maps)
-    if title: fig.suptitle(title, fontsize=9)
-    if path is not None: fig.savefig(path, dpi=dpi)
-    return fig
+    return gradients.plot_gradients(maps, path=path, dpi=dpi, axes=axes, title=title, vmin=vmin, vmax=vmax, cmap=cmap)
 
 # %% ../nbs/15_battery.ipynb #2f85c5ed
-def plot_report_moran(report: Report, ax=None, title: str | None = "Moran's I per layer (Table 2)", vmin=-0.2, vmax=1.0, path=None, dpi: int = 80):
+def plot_report_moran(report: Report, # a battery report with table2.moran scores
+                      ax=None, # axes to draw into (default: a new figure)
+                      title: str | None = "Moran's I per layer (Table 2)", # axes title
+                      vmin=-0.2, vmax=1.0, # y limits
+                      path=None, # save the figure here (PNG)
+                      dpi: int = 80, # of the saved PNG
+                     ): # the matplotlib figure (lines: map kinds, categorical colours; line style: model or control)
     "Moran's I of each map kind per topographic layer, model (lines) and controls (dotted)."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(6, 3)) if ax is None else (ax.figure, ax))
@@ -587,7 +598,13 @@ def plot_report_moran(report: Report, ax=None, title: str | None = "Moran's I pe
     return fig
 
 # %% ../nbs/15_battery.ipynb #fd829699
-def plot_report_match(report: Report, ax=None, title: str | None = 'Fig. 5: component match per stage', path=None, dpi: int = 80):
+def plot_report_match(report: Report, # a battery report with fig5.match scores
+                      ax=None, # axes to draw into (default: a new figure)
+                      title: str | None = 'Fig. 5: component match per stage', # axes title
+                      path=None, # save the figure here (PNG)
+                      dpi: int = 80, # of the saved PNG
+                      vmin=None, vmax=None, # y limits (default: matplotlib's)
+                     ): # the matplotlib figure
     "Correlation of the best-matching model component with the brain's speech and music components, per stage."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(5, 3)) if ax is None else (ax.figure, ax))
@@ -600,7 +617,7 @@ def plot_report_match(report: Report, ax=None, title: str | None = 'Fig. 5: comp
             if c == 'cochleagram': ax.axhline(sc.value, color=f'C{i}', lw=0.8, ls='-.', label=f'{t} (cochleagram)'); continue
             ax.plot(list(per), list(per.values()), ls, marker='.', color=f'C{i}', label=t + ('' if c == 'model' else f' ({c})'))
     if not ax.lines: plt.close(fig); raise ValueError('no ok fig5.match scores in this report')
-    ax.set_ylabel('r (best model component)'); ax.tick_params(axis='x', rotation=90, labelsize=7); ax.legend(fontsize=6)
+    ax.set_ylabel('r (best model component)'); ax.tick_params(axis='x', rotation=90, labelsize=7); ax.legend(fontsize=6); ax.set_ylim(vmin, vmax)
     if title: ax.set_title(title, fontsize=9)
     fig.tight_layout()
     if path is not None: fig.savefig(path, dpi=dpi)

@@ -323,11 +323,16 @@ def stage_matching(stages: dict, # stage name → (165, units) responses
 # %% ../nbs/08_decomposition.ipynb #e2645d0a
 def plot_category_profile(profile: np.ndarray, # (165,) component response profile, natsound order
                           categories, # (165,) category of each sound (fetch.natsound_table().category)
-                          ax=None, title: str = ''):
+                          ax=None, # axes to draw into (default: a new figure)
+                          title: str | None = None, # axes title
+                          vmin=None, vmax=None, # y limits (default: matplotlib's)
+                          path=None, # save the figure here (PNG)
+                          dpi: int = 80, # of the saved PNG
+                         ): # the matplotlib figure
     "Bar plot of a response profile's category means with the individual sounds as dots."
     import matplotlib.pyplot as plt
     from topoaudio.fetch import NATSOUND_CATEGORIES
-    ax = ax or plt.gca()
+    fig, ax = (plt.subplots(figsize=(4, 2.6)) if ax is None else (ax.figure, ax))
     categories = np.asarray(categories)
     p = np.asarray(profile, dtype=np.float64)
     for k, c in enumerate(NATSOUND_CATEGORIES):
@@ -335,5 +340,7 @@ def plot_category_profile(profile: np.ndarray, # (165,) component response profi
         ax.bar(k, v.mean(), color=f'C{k % 10}' if k < 10 else 'k', alpha=0.5)
         ax.plot(k + np.linspace(-0.25, 0.25, len(v)), v, '.', ms=2, color=f'C{k % 10}' if k < 10 else 'k')
     ax.set_xticks(range(len(NATSOUND_CATEGORIES)), NATSOUND_CATEGORIES, rotation=90, fontsize=7)
-    ax.axhline(0, color='k', lw=0.5); ax.set_title(title, fontsize=9)
-    return ax
+    ax.axhline(0, color='k', lw=0.5); ax.set_ylim(vmin, vmax)
+    if title: ax.set_title(title, fontsize=9)
+    if path is not None: fig.savefig(path, dpi=dpi, bbox_inches='tight')
+    return fig

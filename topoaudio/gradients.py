@@ -107,10 +107,17 @@ def layer_gradients(maps: dict, # {layer: {'tonotopy': map, 'am': map, ...}} fro
 
 # %% ../nbs/10_gradients.ipynb #60db9de0
 def plot_gradients(maps: dict, # {row label: {'tonotopy': map, 'am': map}}
-                   shape=None, min_r2: float = 0.1, alpha: float = 0.05, path=None, dpi: int = 80):
+                   shape=None, # (h, w) sheet shape (default: square)
+                   min_r2: float = 0.1, alpha: float = 0.05, # a map is flat (no arrow) below this plane-fit R² or above this p
+                   path=None, # save the figure here (PNG)
+                   dpi: int = 80, # of the saved PNG
+                   axes=None, title: str | None = None, # (rows, 2) axes to draw into; figure title
+                   vmin=None, vmax=None, cmap=None, # colour limits and maps, as in `topography.plot_maps` (shared per column)
+                  ): # the matplotlib figure
     "`topography.plot_maps` of the tonotopy and AM maps, with each non-flat map's planar gradient drawn as an arrow."
     from topoaudio.topography import plot_maps
-    fig = plot_maps({k: {m: v[m] for m in ('tonotopy', 'am')} for k, v in maps.items()}, shape)
+    fig = plot_maps({k: {m: v[m] for m in ('tonotopy', 'am')} for k, v in maps.items()}, shape,
+                    axes=axes, title=title, vmin=vmin, vmax=vmax, cmap=cmap)
     for ax, (k, m) in zip([a for a in fig.axes if a.images], [(k, m) for k in maps for m in ('tonotopy', 'am')]):
         v = np.asarray(maps[k][m], dtype=np.float64)
         f = fit_plane(v, shape=shape)

@@ -303,23 +303,30 @@ def delta_r(stage_X: dict, # {stage: (n_TR, p_s)} regressors, in stage order
 # %% ../nbs/13_hrf.ipynb #933e8c80
 def plot_delta_r(curves: dict, # {model name: delta_r(...) result}
                  baseline: float | None = None, # median R of the baseline (e.g. the mel spectrogram), drawn as R − baseline
-                 ax=None, title: str | None = None, path=None):
+                 ax=None, # one axes, or two with a baseline (default: a new figure)
+                 title: str | None = None, # figure title
+                 vmin=None, vmax=None, # y limits of every panel (default: matplotlib's)
+                 cmap: str | None = None, # colour map for the models' lines (default: matplotlib's cycle; models are not ordered)
+                 path=None, # save the figure here (PNG)
+                 dpi: int = 100, # of the saved PNG
+                ): # the matplotlib figure
     "ΔR_L curves (median over voxels) per model and, with a baseline, R(stages 0..L) − R(baseline); returns the figure."
     import matplotlib.pyplot as plt
     n = 1 if baseline is None else 2
     if ax is None: fig, axs = plt.subplots(1, n, figsize=(4.2 * n, 3.2), squeeze=False); axs = axs[0]
     else: axs = np.atleast_1d(ax); fig = axs[0].figure
-    for name, c in curves.items():
+    cols = plt.get_cmap(cmap)(np.linspace(0, 0.85, len(curves))) if cmap else [f'C{i}' for i in range(len(curves))]
+    for (name, c), col in zip(curves.items(), cols):
         x = np.arange(len(c['stages']))
-        axs[0].plot(x, np.median(c['delta'], 1), 'o-', label=name, ms=3)
-        if n == 2: axs[1].plot(x, np.median(c['R'], 1) - baseline, 'o-', label=name, ms=3)
+        axs[0].plot(x, np.median(c['delta'], 1), 'o-', label=name, ms=3, color=col)
+        if n == 2: axs[1].plot(x, np.median(c['R'], 1) - baseline, 'o-', label=name, ms=3, color=col)
     axs[0].set_ylabel('ΔR_L = R(0..L) − R(0..L−1)')
     if n == 2: axs[1].set_ylabel('R(0..L) − R(mel)'); axs[1].axhline(0, color='k', lw=0.5)
     for a in axs[:n]:
-        a.set_xticks(x); a.set_xticklabels(c['stages'], rotation=45, fontsize=7); a.axhline(0, color='k', lw=0.5)
+        a.set_xticks(x); a.set_xticklabels(c['stages'], rotation=45, fontsize=7); a.axhline(0, color='k', lw=0.5); a.set_ylim(vmin, vmax)
     axs[0].legend(fontsize=7)
     if title: fig.suptitle(title, fontsize=10)
-    if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
+    if path is not None: fig.savefig(path, dpi=dpi, bbox_inches='tight')
     return fig
 
 # %% ../nbs/13_hrf.ipynb #c6a700a2

@@ -271,9 +271,15 @@ def group_searchlight(r, # (L, V) per-centre similarity (searchlight_rsa(...)['r
 
 # %% ../nbs/12_rsa.ipynb #189864b4
 def plot_rdm(d, # (m,) condensed RDM
-             ax=None, title: str | None = None, cmap: str = 'viridis', vmin=None, vmax=None,
+             ax=None, # axes to draw into (default: a new figure)
+             title: str | None = None, # axes title
+             cmap: str = 'viridis', # a sequential colour map (dissimilarities are ≥ 0)
+             vmin=None, vmax=None, # colour limits; pass the same to RDMs shown side by side
              order=None, # (n,) condition order for display (e.g. sounds sorted by category)
-             colorbar: bool = True, path=None):
+             colorbar: bool = True, # draw a colour bar
+             path=None, # save the figure here (PNG)
+             dpi: int = 100, # of the saved PNG
+            ): # the matplotlib figure
     "Show a condensed RDM as an n × n matrix; returns the figure."
     import matplotlib.pyplot as plt
     from scipy.spatial.distance import squareform
@@ -285,15 +291,20 @@ def plot_rdm(d, # (m,) condensed RDM
     ax.set_xticks([]); ax.set_yticks([])
     if title: ax.set_title(title, fontsize=9)
     if colorbar: fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-    if path is not None: fig.savefig(path, dpi=100, bbox_inches='tight')
+    if path is not None: fig.savefig(path, dpi=dpi, bbox_inches='tight')
     return fig
 
 # %% ../nbs/12_rsa.ipynb #37b1a3be
 def plot_flat_maps(values, # (V,) one value per voxel (NaN: not shown)
                    meta, # voxel table with subj_idx, hemi, x_flat_mm, y_flat_mm (rows aligned with values)
-                   title: str | None = None, cmap='viridis', vmin=None, vmax=None,
+                   title: str | None = None, # figure title
+                   cmap='viridis', # colour map
+                   vmin=None, vmax=None, # colour limits shared by every panel (default: the values' range)
                    labels=None, # tick labels of a categorical map (e.g. stage names; values are their indices)
-                   path=None):
+                   path=None, # save the figure here (PNG)
+                   dpi: int = 90, # of the saved PNG
+                   axes=None, # (subjects, hemispheres) array of axes to draw into (default: a new figure)
+                  ): # the matplotlib figure
     "Per-voxel values on the 2-mm flat grid, one panel per subject (rows) and hemisphere (columns); returns the figure."
     import matplotlib.pyplot as plt
     v = np.asarray(values, dtype=np.float64)
@@ -301,7 +312,8 @@ def plot_flat_maps(values, # (V,) one value per voxel (NaN: not shown)
     subs, hemis = sorted(meta.subj_idx.unique()), sorted(meta.hemi.unique())
     if labels is not None: cmap, vmin, vmax = plt.get_cmap(cmap, len(labels)), -0.5, len(labels) - 0.5
     vmin = np.nanmin(v) if vmin is None else vmin; vmax = np.nanmax(v) if vmax is None else vmax
-    fig, axes = plt.subplots(len(subs), len(hemis), figsize=(1.9 * len(hemis) + 1, 1.3 * len(subs) + 0.4), squeeze=False)
+    if axes is None: fig, axes = plt.subplots(len(subs), len(hemis), figsize=(1.9 * len(hemis) + 1, 1.3 * len(subs) + 0.4), squeeze=False)
+    else: axes = np.asarray(axes, dtype=object).reshape(len(subs), len(hemis)); fig = axes[0, 0].figure
     for i, s in enumerate(subs):
         for j, h in enumerate(hemis):
             ax, m = axes[i, j], ((meta.subj_idx == s) & (meta.hemi == h)).to_numpy()
@@ -312,7 +324,7 @@ def plot_flat_maps(values, # (V,) one value per voxel (NaN: not shown)
     cb = fig.colorbar(sc, ax=axes, fraction=0.05, pad=0.02)
     if labels is not None: cb.set_ticks(range(len(labels))); cb.set_ticklabels(labels)
     if title: fig.suptitle(title, fontsize=10)
-    if path is not None: fig.savefig(path, dpi=90, bbox_inches='tight')
+    if path is not None: fig.savefig(path, dpi=dpi, bbox_inches='tight')
     return fig
 
 # %% ../nbs/12_rsa.ipynb #c9434eb8

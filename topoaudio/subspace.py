@@ -568,18 +568,19 @@ def layer_summary(res: dict) -> dict:
 # %% ../nbs/14_subspace.ipynb #e1893bdc
 def plot_dstrfs(d: np.ndarray, # (n, F, L) dSTRFs or PCs to show side by side
                 titles=None, # n panel titles
-                ax=None, # a sequence of n axes (default: a new row of panels)
+                ax=None, # a sequence of n axes (default: a new row of panels); named `ax` like the other row plots of this module
                 title: str | None = None, # figure title
                 vmin=None, vmax=None, # colour limits (default ± each panel's max |value|)
-                cmap: str = 'RdBu_r',
+                cmap: str = 'RdBu_r', # a diverging colour map (dSTRFs are signed)
                 path=None, # save the figure here
-               ):
+                dpi: int = 72, # of the saved PNG
+               ): # the matplotlib figure
     "Spectrotemporal panels (frequency up, lag → right), symmetric colour scale by default."
     import matplotlib.pyplot as plt
     d = np.asarray(d)
     if d.ndim != 3: raise ValueError(f'd must be (n, F, L), got shape {d.shape}')
     if ax is None: fig, ax = plt.subplots(1, len(d), figsize=(1.6 * len(d), 2.2), squeeze=False); ax = ax[0]
-    fig = ax[0].figure
+    ax = list(np.atleast_1d(ax)); fig = ax[0].figure
     for i, (a, x) in enumerate(zip(ax, d)):
         m = np.nanmax(np.abs(x)) or 1.0
         a.imshow(x, origin='lower', aspect='auto', cmap=cmap, vmin=-m if vmin is None else vmin, vmax=m if vmax is None else vmax)
@@ -587,16 +588,18 @@ def plot_dstrfs(d: np.ndarray, # (n, F, L) dSTRFs or PCs to show side by side
         if titles is not None: a.set_title(titles[i], fontsize=8)
     ax[0].set_ylabel('freq'); ax[0].set_xlabel('lag')
     if title: fig.suptitle(title, fontsize=9, y=1.06)
-    if path is not None: fig.savefig(path, dpi=72, bbox_inches='tight')
+    if path is not None: fig.savefig(path, dpi=dpi, bbox_inches='tight')
     return fig
 
 # %% ../nbs/14_subspace.ipynb #8d90afff
 def plot_sheet_curves(curves: dict, # {label: `similarity_vs_distance` result}
-                      ax=None, title: str | None = None,
+                      ax=None, # axes to draw into (default: a new figure)
+                      title: str | None = None, # axes title
                       vmin=None, vmax=None, # y limits
-                      cmap: str = 'viridis', # colours of the curves
-                      path=None,
-                     ):
+                      cmap: str = 'viridis', # sequential colour map of the curves, in the order given (e.g. ascending τ)
+                      path=None, # save the figure here (PNG)
+                      dpi: int = 90, # of the saved PNG
+                     ): # the matplotlib figure
     "Subspace similarity against sheet distance, one line per condition; dotted: the 5th-percentile slope of shuffled sheets."
     import matplotlib.pyplot as plt
     if ax is None: fig, ax = plt.subplots(figsize=(3.6, 2.8))
@@ -607,7 +610,7 @@ def plot_sheet_curves(curves: dict, # {label: `similarity_vs_distance` result}
     ax.set_xlabel('sheet distance'); ax.set_ylabel('subspace similarity')
     ax.set_ylim(vmin, vmax); ax.legend(fontsize=6, loc='upper center', bbox_to_anchor=(0.5, -0.22), frameon=False)
     if title: ax.set_title(title, fontsize=9)
-    if path is not None: ax.figure.savefig(path, dpi=90, bbox_inches='tight')
+    if path is not None: ax.figure.savefig(path, dpi=dpi, bbox_inches='tight')
     return ax.figure
 
 # %% ../nbs/14_subspace.ipynb #957f895e

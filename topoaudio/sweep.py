@@ -526,7 +526,14 @@ def _ok(rec, bench, control='model'):
     except KeyError: return None
     return s if s.status == 'ok' else None
 
-def plot_table2(recs, arch=None, ax=None, title="Table 2: Moran's I (relevant layers) vs τ", vmin=-0.2, vmax=1.0, path=None, dpi=80):
+def plot_table2(recs, # sweep records (`load_runs` / `collect`)
+                arch=None, # only this architecture (default: all)
+                ax=None, # axes to draw into (default: a new figure)
+                title="Table 2: Moran's I (relevant layers) vs τ", # axes title
+                vmin=-0.2, vmax=1.0, # y limits
+                path=None, # save the figure here (PNG)
+                dpi=80, # of the saved PNG
+               ): # the matplotlib figure (τ is the x axis; the colours are the four map kinds)
     "Moran's I of the four maps (mean over the paper's relevant layers) against τ; crosses: the paper's ResNet-50."
     import matplotlib.pyplot as plt
     from topoaudio.battery import PAPER_T2
@@ -541,7 +548,14 @@ def plot_table2(recs, arch=None, ax=None, title="Table 2: Moran's I (relevant la
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
-def plot_sweep_maps(recs, arch=None, taus=None, path=None, dpi=80):
+def plot_sweep_maps(recs, # sweep records
+                    arch=None, # only this architecture (default: all)
+                    taus=None, # the τ values to show (default: the baseline and the largest τ)
+                    path=None, # save the figure here (PNG)
+                    dpi=80, # of the saved PNG
+                    axes=None, title=None, # (rows, columns) axes to draw into; figure title
+                    vmin=None, vmax=None, cmap=None, # as in `topography.plot_maps`: by default one colour range per map column, shared by every τ row
+                   ): # the matplotlib figure
     "Figs. 3–4: the maps at the paper's layers (tonotopy/AM early, speech/music late), baseline vs the largest τ."
     from topoaudio.battery import _sheet_maps
     from topoaudio.topography import plot_maps, MAP_STYLE
@@ -553,24 +567,47 @@ def plot_sweep_maps(recs, arch=None, taus=None, path=None, dpi=80):
     for r in rs: maps.update(_sheet_maps(_ok(r, 'fig34.maps'), f"τ={r['tau']:g} s{r['seed']} "))
     kinds = [k for k in MAP_STYLE if any(k in m for m in maps.values())]
     maps = {L: {k: m.get(k, np.full(next(iter(m.values())).shape, np.nan)) for k in kinds} for L, m in maps.items()}
-    return plot_maps(maps, path=path, dpi=dpi)
+    return plot_maps(maps, path=path, dpi=dpi, axes=axes, title=title, vmin=vmin, vmax=vmax, cmap=cmap)
 
 # %% ../nbs/16_sweep.ipynb #b7e1c0f5
-def plot_component_match(recs, arch=None, path=None, dpi=80):
+def plot_component_match(recs, # sweep records
+                         arch=None, # only this architecture (default: all)
+                         path=None, # save the figure here (PNG)
+                         dpi=80, # of the saved PNG
+                         axes=None, # two axes (speech, music) to draw into (default: a new figure)
+                         title: str | None = None, # figure title
+                         vmin=None, vmax=None, # y limits of both panels
+                         cmap: str = 'viridis', # sequential colour map keyed on τ (`topography.tau_colors`)
+                        ): # the matplotlib figure
     "Fig. 5: correlation of the best-matching model ICA component with the brain's speech and music components, per stage."
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=(8, 3))
-    for r in _by_tau(recs, arch):
+    from topoaudio.topography import tau_colors
+    if axes is None: fig, axs = plt.subplots(1, 2, figsize=(8, 3))
+    else: axs = list(axes); fig = axs[0].figure
+    rs = _by_tau(recs, arch)
+    for r, col in zip(rs, tau_colors([r['tau'] for r in rs], cmap)):
         for ax, t in zip(axs, ('speech', 'music')):
-            if s := _ok(r, f'fig5.match.{t}'): ax.plot(list(s.raw['per_stage']), list(s.raw['per_stage'].values()), '.-', label=f"τ={r['tau']:g} s{r['seed']}")
-    if not any(ax.lines for ax in axs): plt.close(fig); raise ValueError('no run has fig5.match scores')
+            if s := _ok(r, f'fig5.match.{t}'): ax.plot(list(s.raw['per_stage']), list(s.raw['per_stage'].values()), '.-', color=col, label=f"τ={r['tau']:g} s{r['seed']}")
+    if not any(ax.lines for ax in axs):
+        if axes is None: plt.close(fig)
+        raise ValueError('no run has fig5.match scores')
     for ax, t in zip(axs, ('speech', 'music')):
         ax.set_title(f'Fig. 5: brain {t} component', fontsize=9); ax.set_ylabel('r (best model component)'); ax.tick_params(axis='x', rotation=90, labelsize=7)
-    axs[1].legend(fontsize=7); fig.tight_layout()
+        ax.set_ylim(vmin, vmax)
+    axs[1].legend(fontsize=7)
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
-def plot_angles(recs, arch=None, ax=None, title=None, path=None, dpi=80):
+def plot_angles(recs, # sweep records
+                arch=None, # only this architecture (default: all)
+                ax=None, # axes to draw into (default: a new figure)
+                title=None, # axes title (default: says how many flat maps were omitted)
+                path=None, # save the figure here (PNG)
+                dpi=80, # of the saved PNG
+                vmin=-5, vmax=95, # y limits (degrees)
+               ): # the matplotlib figure (τ is the x axis; the colours are early vs late layers)
     "Fig. 6: tonotopy–AM gradient angle of the early and late layers against τ (flat maps omitted and counted)."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(4, 3)) if ax is None else (ax.figure, ax))
@@ -582,21 +619,35 @@ def plot_angles(recs, arch=None, ax=None, title=None, path=None, dpi=80):
                 n += 1; flat += bool(v['flat'])
                 if not v['flat']: ax.plot(r['tau'] + (j - 0.5) * 2, v['angle'], 'o', color=f'C{j}', alpha=0.7)
     for j, w in enumerate(('early', 'late')): ax.plot([], [], 'o', color=f'C{j}', label=f'{w} layers')
-    ax.set_xlabel('τ'); ax.set_ylabel('angle (°)'); ax.set_ylim(-5, 95); ax.legend(fontsize=7)
+    ax.set_xlabel('τ'); ax.set_ylabel('angle (°)'); ax.set_ylim(vmin, vmax); ax.legend(fontsize=7)
     ax.set_title(title or f'Fig. 6: tonotopy vs AM gradient ({flat} of {n} layer maps flat, omitted)', fontsize=8); fig.tight_layout()
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
 # %% ../nbs/16_sweep.ipynb #33b9d639
-def plot_voxel_encoding(recs, arch=None, which='fig2b.nh2015', path=None, dpi=80):
+def plot_voxel_encoding(recs, # sweep records
+                        arch=None, # only this architecture (default: all)
+                        which='fig2b.nh2015', # the benchmark: 'fig2b.nh2015' or 'fig2c.b2021'
+                        path=None, # save the figure here (PNG)
+                        dpi=80, # of the saved PNG
+                        ax=None, # axes to draw into (default: a new figure)
+                        title: str | None = None, # axes title (default: names the paper's figure)
+                        vmin=None, vmax=None, # y limits
+                        cmap: str = 'viridis', # sequential colour map keyed on τ (`topography.tau_colors`)
+                       ): # the matplotlib figure
     "Fig. 2B/2C: voxelwise noise-corrected r² per stage (all voxels), one line per run; needs the voxel archive."
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3))
-    for r in _by_tau(recs, arch):
-        if s := _ok(r, which): c = s.raw['curves']['all']; ax.plot(list(c), list(c.values()), '.-', label=f"τ={r['tau']:g} s{r['seed']}")
-    if not ax.lines: plt.close(fig); raise ValueError(f'no run has an ok {which} score (voxel archive absent?)')
+    from topoaudio.topography import tau_colors
+    own = ax is None
+    fig, ax = (plt.subplots(figsize=(5, 3)) if own else (ax.figure, ax))
+    rs = _by_tau(recs, arch)
+    for r, col in zip(rs, tau_colors([r['tau'] for r in rs], cmap)):
+        if s := _ok(r, which): c = s.raw['curves']['all']; ax.plot(list(c), list(c.values()), '.-', color=col, label=f"τ={r['tau']:g} s{r['seed']}")
+    if not ax.lines:
+        if own: plt.close(fig)
+        raise ValueError(f'no run has an ok {which} score (voxel archive absent?)')
     ax.set_ylabel('noise-corrected r² (median voxel)'); ax.tick_params(axis='x', rotation=90, labelsize=7); ax.legend(fontsize=7)
-    ax.set_title(f'Fig. {which[3:5].upper()}: voxelwise encoding', fontsize=9); fig.tight_layout()
+    ax.set_ylim(vmin, vmax); ax.set_title(title or f'Fig. {which[3:5].upper()}: voxelwise encoding', fontsize=9); fig.tight_layout()
     if path: fig.savefig(path, dpi=dpi)
     return fig
 

@@ -15,8 +15,8 @@ from .activations import record, unit_mean, sheet_positions, tone_probes, am_pro
 __all__ = ['SPEECH', 'MUSIC', 'AMBIGUOUS', 'MAPS', 'MAP_STYLE', 'SIG', 'as_sheet', 'preference_map', 'best_frequency',
            'best_am_rate', 'selectivity', 'speech_selectivity', 'music_selectivity', 'grid_weights', 'mesh_weights',
            'Moran', 'morans_i', 'tuning_smoothness', 'planted_map', 'planted_tuning', 'smoothness_curve', 'smoothness',
-           'default_probes', 'layer_maps', 'map_metrics', 'topography_summary', 'plot_maps', 'fsaverage5_mesh',
-           'brain_moran', 'plot_brain_maps']
+           'default_probes', 'layer_maps', 'map_metrics', 'topography_summary', 'tau_colors', 'plot_maps',
+           'fsaverage5_mesh', 'brain_moran', 'plot_brain_maps']
 
 # %% ../nbs/09_topography.ipynb #f85b01f2
 def as_sheet(values, # (n_units,) map, or an (h, w) array already on the sheet
@@ -378,24 +378,54 @@ def topography_summary(maps: dict, # output of `layer_maps`
 MAP_STYLE = dict(tonotopy=('viridis', 'log₂ best frequency'), am=('magma', 'log₂ best AM rate'),
                  speech=('RdBu_r', 'speech t'), music=('RdBu_r', 'music t'))
 
-def plot_maps(maps: dict, # {row label: {map name: (n_units,) map}}
-              shape=None, path=None, dpi: int = 80):
-    "Grid of sheet maps: one row per model/layer, one column per map; saves to `path` if given."
+def tau_colors(taus, # τ values, in any order (e.g. one per run)
+               cmap: str = 'viridis', # a *sequential* colour map
+               lo: float = 0.0, hi: float = 0.85, # the part of the map used (viridis' top is pale on white)
+              ) -> list: # one RGBA tuple per τ, in the order given; a larger τ sits further along the map
+    "Colours for the ordered τ: rank positions on a sequential colour map (τ = 0, 5, 25, 50, 100 evenly spaced)."
+    import matplotlib.pyplot as plt
+    t = np.asarray(taus, dtype=np.float64).ravel()
+    u = np.unique(t)
+    return [tuple(c) for c in plt.get_cmap(cmap)(lo + (hi - lo) * np.searchsorted(u, t) / max(len(u) - 1, 1))]
+
+def _column_limits(ms: list, k: str, vmin, vmax) -> tuple[float, float]:
+    "One colour range for column `k` shared by all its rows: ± max |t| for speech/music, [min, max] otherwise."
+    lo, hi = [v.get(k) if isinstance(v, dict) else v for v in (vmin, vmax)]
+    a = np.concatenate([np.ravel(np.asarray(m, dtype=np.float64)) for m in ms]); a = a[np.isfinite(a)]
+    if k in ('speech', 'music'):
+        lim = float(np.abs(a).max()) if a.size and np.abs(a).max() > 0 else 1.0
+        return (-lim if lo is None else lo), (lim if hi is None else hi)
+    return (float(a.min()) if a.size else 0.0) if lo is None else lo, (float(a.max()) if a.size else 1.0) if hi is None else hi
+
+# %% ../nbs/09_topography.ipynb #f1a9c0de
+def plot_maps(maps: dict, # {row label: {map name: (n_units,) map}}; rows are e.g. models, layers or τ values
+              shape=None, # (h, w) sheet shape (default: `as_sheet`'s square)
+              path=None, # save the figure here (PNG; None: not saved)
+              dpi: int = 80, # of the saved PNG
+              axes=None, # (rows, columns) array of axes to draw into (default: a new figure)
+              title: str | None = None, # figure title
+              vmin=None, vmax=None, # colour limits: a number for every column or {map name: limit}; default one range per column shared by all rows
+              cmap=None, # colour map: a name for every column or {map name: cmap}; default `MAP_STYLE`
+             ): # the matplotlib figure
+    "Grid of sheet maps, one row per model/layer/τ, one column per map; each column shares one colour range across rows."
     import matplotlib.pyplot as plt
     rows, cols = list(maps), [k for k in MAP_STYLE if any(k in maps[r] for r in maps)]
-    fig, axs = plt.subplots(len(rows), len(cols), figsize=(2.4 * len(cols), 2.3 * len(rows)), squeeze=False)
-    for i, rname in enumerate(rows):
-        for j, k in enumerate(cols):
-            ax, m = axs[i, j], as_sheet(maps[rname][k], shape)
-            cmap, lab = MAP_STYLE[k]
-            if k in ('speech', 'music'):
-                lim = np.nanmax(np.abs(m)) if np.isfinite(m).any() else 1
-                im = ax.imshow(m, cmap=cmap, vmin=-lim, vmax=lim)
-            else: im = ax.imshow(m, cmap=cmap)
-            im.cmap.set_bad('0.8'); fig.colorbar(im, ax=ax, fraction=0.046)
+    if not rows or not cols: raise ValueError(f'no maps to plot (known map names: {list(MAP_STYLE)})')
+    if axes is None: fig, axs = plt.subplots(len(rows), len(cols), figsize=(2.4 * len(cols), 2.3 * len(rows)), squeeze=False)
+    else: axs = np.asarray(axes, dtype=object).reshape(len(rows), len(cols)); fig = axs[0, 0].figure
+    for j, k in enumerate(cols):
+        sheets = [as_sheet(maps[r][k], shape) if k in maps[r] else None for r in rows]
+        lo, hi = _column_limits([s for s in sheets if s is not None], k, vmin, vmax)
+        cm = (cmap.get(k) if isinstance(cmap, dict) else cmap) or MAP_STYLE[k][0]
+        for i, (rname, m) in enumerate(zip(rows, sheets)):
+            ax = axs[i, j]
+            if m is not None:
+                im = ax.imshow(m, cmap=plt.get_cmap(cm).with_extremes(bad='0.8'), vmin=lo, vmax=hi)
+                fig.colorbar(im, ax=ax, fraction=0.046)
             ax.set_xticks([]); ax.set_yticks([])
-            if i == 0: ax.set_title(lab, fontsize=9)
+            if i == 0: ax.set_title(MAP_STYLE[k][1], fontsize=9)
             if j == 0: ax.set_ylabel(rname, fontsize=9)
+    if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     if path is not None: fig.savefig(path, dpi=dpi)
     return fig
@@ -437,8 +467,9 @@ def plot_brain_maps(ks=(5, 6), # NH2015 components to show (5 = speech, 6 = musi
                     view: str = 'lateral', # nilearn view of the inflated fsaverage5 hemispheres
                     title: str | None = None, # figure title
                     path=None, # save the figure here (PNG)
-                    dpi: int = 80,
-                   ): # the matplotlib figure
+                    dpi: int = 80, # of the saved PNG
+                    axes=None, # (len(ks), 2) array of 3-D axes to draw into (default: a new figure)
+                   ): # the matplotlib figure (the lower colour limit is `threshold`: nilearn's stat maps take no vmin)
     "NH2015 component maps on the inflated fsaverage5 surfaces (nilearn), non-significant vertices left uncoloured."
     import matplotlib.pyplot as plt
     from nilearn import datasets, plotting
@@ -446,7 +477,8 @@ def plot_brain_maps(ks=(5, 6), # NH2015 components to show (5 = speech, 6 = musi
     fs = datasets.fetch_surf_fsaverage('fsaverage5')           # bundled with nilearn: offline
     maps = {(k, h): component_map(h, k, 'fsaverage5') for k in ks for h in ('lh', 'rh')}
     if vmax is None: vmax = float(np.nanpercentile(np.concatenate([v[v >= threshold] for v in maps.values()]), 98))
-    fig, axs = plt.subplots(len(ks), 2, figsize=(6.5, 2.6 * len(ks)), squeeze=False, subplot_kw={'projection': '3d'})
+    if axes is None: fig, axs = plt.subplots(len(ks), 2, figsize=(6.5, 2.6 * len(ks)), squeeze=False, subplot_kw={'projection': '3d'})
+    else: axs = np.asarray(axes, dtype=object).reshape(len(ks), 2); fig = axs[0, 0].figure
     for i, (k, name) in enumerate(zip(ks, names)):
         for j, (hemi, side) in enumerate((('lh', 'left'), ('rh', 'right'))):
             v = maps[k, hemi]; v = np.where(np.isfinite(v) & (v >= threshold), v, 0.0)

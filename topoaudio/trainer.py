@@ -714,14 +714,19 @@ def train(cfg: TrainConfig, # the run
 
 # %% ../nbs/04_trainer.ipynb #32078408
 def plot_curves(run_dir, # a run directory with metrics.jsonl
-                path=None, # save the figure here (None: only return it)
-               ):
+                path=None, # save the figure here (None: only return it); a saved figure is closed in pyplot (training loops)
+                axes=None, # three axes to draw into (losses, TopoLoss, accuracy; default: a new figure)
+                title: str | None = None, # figure title
+                vmin: float = 0.0, vmax: float = 1.0, # y limits of the accuracy panel
+                dpi: int = 80, # of the saved PNG
+               ): # the matplotlib figure
     "Figure of losses, unscaled TopoLoss and accuracies over steps, from `run_dir/metrics.jsonl`."
     import matplotlib; import matplotlib.pyplot as plt
     recs = _read_metrics(Path(run_dir)/'metrics.jsonl')
     if not recs: raise ValueError(f'{run_dir} has no metrics.jsonl records')
     tr, te = [r for r in recs if r['split'] == 'train'], [r for r in recs if r['split'] == 'test']
-    fig, ax = plt.subplots(1, 3, figsize=(12, 3.2))
+    if axes is None: fig, ax = plt.subplots(1, 3, figsize=(12, 3.2))
+    else: ax = list(axes); fig = ax[0].figure
     for k in sorted({k for r in tr for k in r if k.startswith('loss_') and k != 'loss_topo'}):
         ax[0].plot([r['step'] for r in tr if k in r], [r[k] for r in tr if k in r], label=k[5:])
     ax[0].set_yscale('log'); ax[0].set_title('task losses (unweighted)'); ax[0].legend(fontsize=7)
@@ -731,10 +736,11 @@ def plot_curves(run_dir, # a run directory with metrics.jsonl
     for i, k in enumerate(sorted({k for r in recs for k in r if k.startswith('acc_')})):
         ax[2].plot([r['step'] for r in tr if k in r], [r[k] for r in tr if k in r], color=f'C{i}', alpha=0.5, lw=1)
         ax[2].plot([r['step'] for r in te if k in r], [r[k] for r in te if k in r], 'o-', color=f'C{i}', label=f'{k[4:]} (held out)')
-    ax[2].set_ylim(0, 1); ax[2].set_title('accuracy (line: train, dots: held out)'); ax[2].legend(fontsize=7)
+    ax[2].set_ylim(vmin, vmax); ax[2].set_title('accuracy (line: train, dots: held out)'); ax[2].legend(fontsize=7)
     for a in ax: a.set_xlabel('step')
+    if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=80); plt.close(fig)
+    if path is not None: fig.savefig(path, dpi=dpi); plt.close(fig)
     return fig
 
 # %% ../nbs/04_trainer.ipynb #60692192
