@@ -73,3 +73,10 @@ def test_long_exported_cells_state_why():
             prev = ''.join(cells[i - 1]['source']) if i and cells[i - 1]['cell_type'] == 'markdown' else ''
             if not re.search(r'\d+ lines', prev): unexplained.append(f'{p.name}: {src.splitlines()[1][:60]} ({len(src.splitlines())} lines)')
     assert not unexplained, unexplained
+
+def test_figure_cells_show_their_figure():
+    "A cell with a `fig-cap` is a figure cell: its saved outputs hold the figure (a real run, not a test run, saved it)."
+    missing = [f'{p.name}: {c.get("id")}' for p in sorted((ROOT/'nbs').glob('*.ipynb')) for c in _cells(p)
+               if c['cell_type'] == 'code' and '#| fig-cap' in ''.join(c['source'])
+               and not any('image/png' in o.get('data', {}) for o in c.get('outputs', []))]
+    assert not missing, f'figure cells without their figure (re-run with tools/run_notebooks): {missing}'
