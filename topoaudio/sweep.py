@@ -526,7 +526,7 @@ def _ok(rec, bench, control='model'):
     except KeyError: return None
     return s if s.status == 'ok' else None
 
-def plot_table2(recs, # sweep records (`load_runs` / `collect`)
+def plot_table2(recs, # sweep records (`collect`)
                 arch=None, # only this architecture (default: all)
                 ax=None, # axes to draw into (default: a new figure)
                 title="Table 2: Moran's I (relevant layers) vs τ", # axes title
@@ -548,6 +548,7 @@ def plot_table2(recs, # sweep records (`load_runs` / `collect`)
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
+# %% ../nbs/16_sweep.ipynb #112ea737
 def plot_sweep_maps(recs, # sweep records
                     arch=None, # only this architecture (default: all)
                     taus=None, # the τ values to show (default: the baseline and the largest τ)
@@ -600,6 +601,7 @@ def plot_component_match(recs, # sweep records
     if path: fig.savefig(path, dpi=dpi)
     return fig
 
+# %% ../nbs/16_sweep.ipynb #383a4f90
 def plot_angles(recs, # sweep records
                 arch=None, # only this architecture (default: all)
                 ax=None, # axes to draw into (default: a new figure)
