@@ -42,7 +42,7 @@ def _jsonable(v):
 class Score:
     "The result of one benchmark on one subject."
     benchmark: str            # the benchmark identifier, e.g. 'table2.moran.tonotopy'
-    version: int
+    version: int # version of the benchmark that produced it
     status: str               # 'ok' | 'skipped' | 'failed'
     value: float = np.nan     # the headline number
     raw: dict = field(default_factory=dict)   # per-layer / per-voxel detail: str -> float | np.ndarray | dict
@@ -101,15 +101,24 @@ class Benchmark:
 # %% ../nbs/11_scoring.ipynb #250c9814
 class FnBenchmark(Benchmark):
     "A benchmark whose `run` is a function `fn(subject, cache)`."
-    def __init__(self, identifier: str, fn, # fn(subject, cache) -> Score | float | (float, dict)
-                 version: int = 1, probe_set: str | None = None, reference: dict | None = None,
-                 label: str = '', description: str = ''):
+    def __init__(self,
+                 identifier: str, # unique name, e.g. 'table2.moran.tonotopy'
+                 fn, # fn(subject, cache) -> Score | float | (float, dict)
+                 version: int = 1, # version of the analysis; bump it when the computation changes
+                 probe_set: str | None = None, # name in `PROBE_SETS` it records, or None
+                 reference: dict | None = None, # {'value': float, 'source': str}, or None
+                 label: str = '', # human label; says "paper" only if it computes the paper's quantity
+                 description: str = '', # how it differs from the paper, in words ('' if it does not)
+                ):
         if not identifier: raise ValueError('a benchmark needs an identifier')
         self.identifier, self.fn, self.version, self.probe_set = identifier, fn, version, probe_set
         self.reference, self.label, self.description = reference, label, description
     def run(self, subject, cache): return self.fn(subject, cache)
 
-def benchmark(identifier: str, sets=(), **kw):
+def benchmark(identifier: str, # unique benchmark name
+              sets=(), # named sets to add it to (e.g. 'paper')
+              **kw,
+             ) -> Callable: # decorator: fn(subject, cache) → the registered FnBenchmark
     "Decorator: register `fn(subject, cache)` as a `FnBenchmark` in `BENCHMARKS` (and in `sets`)."
     def deco(fn): return register(FnBenchmark(identifier, fn, **kw), sets)
     return deco
@@ -120,7 +129,7 @@ SETS: dict[str, list[str]] = {'all': [], 'paper': []}
 
 def register(bench: Benchmark, # an instance with a unique `identifier`
              sets=(), # named sets to add it to (e.g. 'paper', 'rsa'); every benchmark is in 'all'
-            ) -> Benchmark:
+            ) -> Benchmark: # `bench` itself
     "Add `bench` to `BENCHMARKS`, to 'all' and to each named set; returns it."
     if not isinstance(bench, Benchmark): raise TypeError(f'register needs a Benchmark, not {type(bench).__name__}')
     if not bench.identifier: raise ValueError('a benchmark needs an identifier')
@@ -132,7 +141,7 @@ def register(bench: Benchmark, # an instance with a unique `identifier`
     return bench
 
 def resolve(names, # a set name or identifier, or a list of them
-           ) -> list[Benchmark]:
+           ) -> list[Benchmark]: # the Benchmark instances, in the order named
     "The benchmarks named (sets expanded, order kept, duplicates dropped)."
     if isinstance(names, (str, Benchmark)): names = [names]
     out = {}
@@ -189,15 +198,19 @@ def _digest(waves, meta) -> str:
 # %% ../nbs/11_scoring.ipynb #941fb2e5
 class Subject:
     "A model under test: an nn.Module taking waveforms `(B, T)`, with its stages, topographic layers, sheets, front end."
-    def __init__(self, module: nn.Module, # takes waveforms (B, T) at `sample_rate`
+    def __init__(self,
+                 module: nn.Module, # takes waveforms (B, T) at `sample_rate`
                  stages, # analysis stage names (as in `named_modules()`), in order
                  topo_layers=(), # layers with a cortical sheet (may be empty)
                  sheets=None, # {layer: (h, w)}; default row-major `sheet_shape(n_units)`
-                 sample_rate: int = SR,
+                 sample_rate: int = SR, # sample rate (Hz) of the waveforms `module` takes
                  frontend: nn.Module | None = None, # waveform → cochleagram (B, F, T), if the model has one
-                 name: str | None = None,
+                 name: str | None = None, # display name; default the module's class name
                  fingerprint: str | None = None, # default `benchmarks.model_fingerprint(module)`
-                 cache: Cache | None = None, batch_size: int = 16, device=None):
+                 cache: Cache | None = None, # memo of recorded responses; default a new in-memory `Cache`
+                 batch_size: int = 16, # waveforms per forward pass when recording
+                 device=None, # device to move the module to when recording (None: leave it)
+                ):
         from topoaudio.benchmarks import model_fingerprint
         self.module, self.stages, self.topo_layers = module, list(stages), list(topo_layers)
         if not self.stages: raise ValueError('a subject needs at least one analysis stage')
@@ -302,7 +315,9 @@ def _probe_kw(subject, fn) -> dict:
     if subject.frontend is not None and _accepts(fn, 'frontend'): kw['frontend'] = subject.frontend
     return kw
 
-def tones_set(subject, n: int = 40) -> tuple[np.ndarray, dict]:
+def tones_set(subject, # a `Subject`
+              n: int = 40, # number of tones (at most 16 under IN_TEST)
+             ) -> tuple[np.ndarray, dict]: # ((n, T) waveforms, {'freqs': (n,) Hz})
     "Pure tones (default 40, log-spaced; inside the front end's filter range when it has one): meta `freqs` (Hz)."
     from topoaudio.activations import tone_probes
     if os.environ.get('IN_TEST'): n = min(n, 16)
@@ -311,14 +326,17 @@ def tones_set(subject, n: int = 40) -> tuple[np.ndarray, dict]:
     w, f = tone_probes(n=n, **kw)
     return w, dict(freqs=np.asarray(f))
 
-def am_set(subject, n: int = 15) -> tuple[np.ndarray, dict]:
+def am_set(subject, # a `Subject`
+           n: int = 15, # number of AM rates (at most 8 under IN_TEST)
+          ) -> tuple[np.ndarray, dict]: # ((n, T) waveforms, {'rates': (n,) Hz})
     "AM noise (default 15 rates; inside the front end's envelope passband when it has one): meta `rates` (Hz)."
     from topoaudio.activations import am_probes
     if os.environ.get('IN_TEST'): n = min(n, 8)
     w, r = am_probes(n=n, **_probe_kw(subject, am_probes))
     return w, dict(rates=np.asarray(r))
 
-def natsound_set(subject) -> tuple[np.ndarray, dict]:
+def natsound_set(subject, # a `Subject` (its sample rate is used)
+                ) -> tuple[np.ndarray, dict]: # ((165, T) waveforms, {'categories', 'names', 'stim_ids': (165,) each})
     "The 165 NH2015 natural sounds (2 s, RMS 0.1; natsound order): meta `categories`, `names`, `stim_ids`."
     from topoaudio.fetch import DataError, natsound_table
     from topoaudio.activations import natural_probes
@@ -338,7 +356,9 @@ def _units_layer(module, name) -> str | None:
     inner = [f'{name}.{k}' for k, s in m.named_modules() if k and n_units(s) is not None]
     return inner[-1] if inner else None
 
-def default_stages(module: nn.Module, max_stages: int = 12) -> list[str]:
+def default_stages(module: nn.Module, # any module
+                   max_stages: int = 12, # at most this many stages, evenly thinned
+                  ) -> list[str]: # module names of the chosen Conv/Linear layers
     "The Conv/Linear layers of `module` in registration order, thinned evenly to at most `max_stages`."
     names = [k for k, m in module.named_modules() if k and n_units(m) is not None]
     if not names: raise ValueError(f'{type(module).__name__} has no Conv/Linear layers: give `stages`')
@@ -348,10 +368,12 @@ def default_stages(module: nn.Module, max_stages: int = 12) -> list[str]:
 def wrap(module: nn.Module, # any module taking waveforms (B, T) at `sample_rate`
          stages=None, # analysis stages (module names) in order; default `default_stages(module)`
          topo_layers=None, # layers with a sheet; default each stage's Conv/Linear units layer
-         sample_rate: int = SR,
+         sample_rate: int = SR, # sample rate (Hz) of the waveforms `module` takes
          sheets=None, # {layer: (h, w)}; default row-major `topoloss.sheet_shape(n_units)`
          frontend=None, # waveform → cochleagram module, if any (used to make valid probes)
-         name=None, **kw) -> Subject:
+         name=None, # display name; default the module's class name
+         **kw,
+        ) -> Subject: # the wrapped model
     "A `Subject` for any audio model."
     stages = default_stages(module) if stages is None else ([stages] if isinstance(stages, str) else list(stages))
     get_layers(module, stages)                                  # clear error for a bad name
@@ -360,7 +382,8 @@ def wrap(module: nn.Module, # any module taking waveforms (B, T) at `sample_rate
 
 # %% ../nbs/11_scoring.ipynb #b5d1236e
 def as_subject(model, # a Subject, a topoaudio backbone, a checkpoint file / run directory, or any nn.Module
-               **kw) -> Subject:
+               **kw,
+              ) -> Subject: # `model` itself if already a Subject
     "The `Subject` for `model` (keyword arguments go to `wrap`)."
     if isinstance(model, Subject): return model
     name = kw.pop('name', None)
