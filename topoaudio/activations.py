@@ -173,7 +173,7 @@ def _ramp(n: int, sr: int, ramp: float = 0.01) -> np.ndarray:
     return w
 
 def as_frontend(frontend, # a `Cochleagram`, a preset name ('cfg1', 'small'), a model with a `.frontend`, or None
-               ) -> Cochleagram | None: # the front end, or None
+               ) -> nn.Module | None: # the `Cochleagram`, or None
     "The `Cochleagram` a probe set is played through (None stays None), with a clear error for a model without one."
     from topoaudio.cochleagram import Cochleagram, PRESETS
     if frontend is None or isinstance(frontend, Cochleagram): return frontend

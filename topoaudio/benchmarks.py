@@ -379,7 +379,7 @@ def fit_linear_svm(X: np.ndarray, # (N, D) training features
                    seed: int = 0, # seed of LinearSVC and the inner folds
                    max_iter: int = 10_000, # LinearSVC iteration limit
                    n_jobs: int = 1, # parallel fits of the grid search
-                  ) -> GridSearchCV: # the grid search, refit on all of X with the best C
+                  ) -> object: # sklearn GridSearchCV (StandardScaler + LinearSVC), refit on all of X with the best C
     "Standardise + LinearSVC with C picked by inner cross-validation; returns the refit GridSearchCV."
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, StratifiedKFold

@@ -328,7 +328,7 @@ def best_layer_map(scores: np.ndarray, # (L, S, V) per-split scores
 def roi_summary(scores: np.ndarray, # (V,) or (L, V) scores
                 meta, # DataFrame with `subj_idx` and boolean `roi_*` columns (fetch.voxel_meta())
                 names=None, # stage names for the columns
-               ) -> pd.DataFrame: # (1 + n_roi, L): row 'all' then one per ROI with voxels; columns `names`
+               ) -> object: # pandas DataFrame (1 + n_roi, L): row 'all' then one per ROI with voxels; columns `names`
     "DataFrame (ROI × stage): median over the ROI's voxels within subject, mean over subjects; row 'all' = all voxels."
     import pandas as pd
     scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
@@ -490,7 +490,7 @@ def topoloss_only(model, # a backbone with `topo_layers`
                   steps: int = 30, # Adam steps
                   lr: float = 1e-2, # Adam learning rate
                   tau: float = 1.0, # TopoLoss weight τ
-                 ) -> nn.Module: # an eval-mode copy, with `topoloss_history` (steps + 1 losses)
+                 ) -> object: # an eval-mode copy of `model` (nn.Module), with `topoloss_history` (steps + 1 losses)
     "A copy of `model` whose topographic layers were optimised with TopoLoss alone (a control, not a trained model)."
     import copy, torch
     from topoaudio.topoloss import TopoLoss

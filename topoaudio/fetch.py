@@ -279,7 +279,7 @@ def component_map(hemi: str, # 'lh' or 'rh'
     return v
 
 # %% ../nbs/00a_fetch.ipynb #afd633b4
-def voxel_meta() -> pd.DataFrame: # (7694 voxels, columns) the table in nh2015/voxel_meta.csv
+def voxel_meta() -> object: # pandas DataFrame (7694 voxels, columns): the table in nh2015/voxel_meta.csv
     "The 7,694 NH2015 voxels of Tuckute et al. 2023: subject, hemisphere, flat-map x/y (2-mm grid), ROI flags."
     import pandas as pd
     return pd.read_csv(fetch('nh2015/voxel_meta.csv'))
@@ -338,7 +338,7 @@ def check(online: bool = False, # also ask every public URL for its size (needs 
           workers: int = 8, # parallel requests
           show_all: bool = False, # print every row (default: a summary per kind and the problem rows)
           verbose: bool = True, # print the table
-         ) -> pd.DataFrame: # one row per entry: key, kind, origin, size, structure, online, ok
+         ) -> object: # pandas DataFrame, one row per entry: key, kind, origin, size, structure, online, ok
     "Check the registry's entries (structure; online: URL answers and size). DataFrame: key, kind, origin, size, structure, online, ok."
     import pandas as pd
     from concurrent.futures import ThreadPoolExecutor

@@ -102,7 +102,7 @@ def layer_gradients(maps: dict, # {layer: {'tonotopy': map, 'am': map, ...}} fro
                     b: str = 'am', # key of the second map
                     min_r2: float = 0.1, # flat-map criterion: smallest R² (see `is_flat`)
                     alpha: float = 0.05, # flat-map criterion: largest slope p-value
-                   ) -> pd.DataFrame: # index layer; columns r2_{a}, r2_{b}, dir_{a}, dir_{b} (°), angle (°), flat
+                   ) -> object: # pandas DataFrame; index layer; columns r2_{a}, r2_{b}, dir_{a}, dir_{b} (°), angle (°), flat
     "DataFrame per layer: R² and direction of both planar gradients, their folded angle (NaN if flat) and the flat flag."
     import pandas as pd
     if not maps: raise ValueError('no layers given (maps is empty)')

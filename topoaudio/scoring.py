@@ -118,7 +118,7 @@ class FnBenchmark(Benchmark):
 def benchmark(identifier: str, # unique benchmark name
               sets=(), # named sets to add it to (e.g. 'paper')
               **kw,
-             ) -> Callable: # decorator: fn(subject, cache) → the registered FnBenchmark
+             ) -> callable: # decorator: fn(subject, cache) → the registered FnBenchmark
     "Decorator: register `fn(subject, cache)` as a `FnBenchmark` in `BENCHMARKS` (and in `sets`)."
     def deco(fn): return register(FnBenchmark(identifier, fn, **kw), sets)
     return deco

@@ -376,7 +376,7 @@ def map_metrics(m, # (n_units,) map, NaN = no preference
 def topography_summary(maps: dict, # output of `layer_maps`
                        n_perm: int = 0, # permutations for the Moran p-value (0: no permutation test, p = NaN)
                        shapes: dict | None = None, # {layer: (h, w)} explicit sheet shapes
-                      ) -> pd.DataFrame: # rows (layer, map) and ('mean', map); columns moran, p, smoothness, n_nan
+                      ) -> object: # pandas DataFrame; rows (layer, map) and ('mean', map); columns layer, map, moran, p, smoothness, n_nan
     "DataFrame: Moran's I, p, map smoothness (not Eq. 4) and NaN count per layer and map, plus the mean over layers ('mean' rows)."
     import pandas as pd
     if not maps or not any(maps.values()): raise ValueError('no maps to summarise (maps is empty)')

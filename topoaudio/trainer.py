@@ -206,7 +206,7 @@ class RankBatches(torch.utils.data.Sampler):
 def lr_lambda(kind: str, # 'cosine', 'linear' or 'constant' after the warm-up
               warmup: int, # warm-up steps
               total: int, # total steps (the decay ends here)
-             ) -> Callable: # f(step) → lr multiplier in [0, 1]
+             ) -> callable: # f(step) → lr multiplier in [0, 1]
     "Multiplier of the peak lr at step s (0-based): linear warm-up, then cosine/linear decay to 0 or constant."
     def f(s):
         if s < warmup: return (s + 1) / (warmup + 1)
