@@ -43,7 +43,9 @@ class Backbone(nn.Module):
         else: self.frontend = None
         self.heads = nn.ModuleDict({k: nn.Linear(dim, n) for k, n in n_classes.items()})
 
-    def cochleagram(self, x: torch.Tensor) -> torch.Tensor:
+    def cochleagram(self,
+                    x: torch.Tensor, # waveforms (B, T) or (T,), or cochleagrams (B, F, T) or (B, 1, F, T)
+                   ) -> torch.Tensor: # (B, 1, F, T)
         "Model input as a cochleagram `(B, 1, F, T)`: waveforms go through the front end, cochleagrams pass."
         if x.ndim == 4: return x
         if x.ndim == 3: return x[:, None]
@@ -55,11 +57,15 @@ class Backbone(nn.Module):
             return (c[None] if x.ndim == 1 else c)[:, None]
         raise ValueError(f'expected waveforms (B, T) or cochleagrams (B, 1, F, T), got shape {tuple(x.shape)}')
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self,
+                 x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
+                ) -> torch.Tensor: # (B, D) penultimate features
         "Penultimate representation `(B, D)`."
         return self.embed(self.cochleagram(x))
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self,
+                x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
+               ) -> dict[str, torch.Tensor]: # {head: logits (B, n_classes)}
         "`{head: logits (B, n_classes)}`."
         f = self.features(x)
         return {k: h(f) for k, h in self.heads.items()}
@@ -82,7 +88,9 @@ class BasicBlock(nn.Module):
         self.downsample = (nn.Sequential(_conv(cin, width, 1, stride), nn.BatchNorm2d(width))
                            if stride != 1 or cin != width else None)
 
-    def forward(self, x):
+    def forward(self,
+                x, # (B, cin, H, W)
+               ) -> torch.Tensor: # (B, width, ⌈H/stride⌉, ⌈W/stride⌉)
         idt = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         return self.relu(self.bn2(self.conv2(y)) + idt)
@@ -105,7 +113,9 @@ class Bottleneck(nn.Module):
         self.downsample = (nn.Sequential(_conv(cin, out, 1, stride), nn.BatchNorm2d(out))
                            if stride != 1 or cin != out else None)
 
-    def forward(self, x):
+    def forward(self,
+                x, # (B, cin, H, W)
+               ) -> torch.Tensor: # (B, 4·width, ⌈H/stride⌉, ⌈W/stride⌉)
         idt = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         y = self.relu(self.bn2(self.conv2(y)))
@@ -113,7 +123,10 @@ class Bottleneck(nn.Module):
 
 class GlobalAvgPool(nn.Module):
     "Mean over the spatial (frequency × time) axes: `(B, C, H, W)` → `(B, C)`."
-    def forward(self, x): return x.mean((2, 3))
+    def forward(self,
+                x, # (B, C, H, W)
+               ) -> torch.Tensor: # (B, C)
+        return x.mean((2, 3))
 
 # %% ../nbs/02_backbones.ipynb #dbc5fe6e
 class CochResNet(Backbone):
@@ -146,7 +159,9 @@ class CochResNet(Backbone):
             if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
             elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    def embed(self, c: torch.Tensor) -> torch.Tensor:
+    def embed(self,
+              c: torch.Tensor, # (B, 1, F, T) cochleagrams
+             ) -> torch.Tensor: # (B, C) pooled features
         "Cochleagram `(B, 1, F, T)` → pooled `(B, C)`."
         x = self.maxpool(self.relu(self.bn1(self.conv1(c))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
@@ -163,11 +178,17 @@ class PatchEmbed(nn.Module):
         super().__init__()
         self.proj = nn.Conv2d(1, dim, patch, stride)
         self.patch, self.stride = patch, stride
-    def grid(self, F_, T_):
+    def grid(self,
+             F_, # cochleagram frequency channels F
+             T_, # cochleagram frames T
+            ) -> tuple[int, int]: # (n_f, n_t) patches along frequency and time
         "Patch grid `(n_f, n_t)` for an `F × T` cochleagram."
         if F_ < self.patch or T_ < self.patch: raise ValueError(f'cochleagram {F_}×{T_} is smaller than one {self.patch}×{self.patch} patch')
         return (F_ - self.patch) // self.stride + 1, (T_ - self.patch) // self.stride + 1
-    def forward(self, x): return self.proj(x).flatten(2).transpose(1, 2)
+    def forward(self,
+                x, # (B, 1, F, T) cochleagrams
+               ) -> torch.Tensor: # (B, n_f·n_t, dim) patch tokens
+        return self.proj(x).flatten(2).transpose(1, 2)
 
 class Attention(nn.Module):
     def __init__(self,
@@ -177,7 +198,9 @@ class Attention(nn.Module):
         super().__init__()
         if dim % heads: raise ValueError(f'embed_dim {dim} is not divisible by heads {heads}')
         self.heads, self.qkv, self.proj = heads, nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
-    def forward(self, x):
+    def forward(self,
+                x, # (B, N, dim) tokens
+               ) -> torch.Tensor: # (B, N, dim)
         B, N, D = x.shape
         q, k, v = self.qkv(x).reshape(B, N, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
         return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, N, D))
@@ -189,7 +212,10 @@ class Mlp(nn.Module):
                 ):
         super().__init__()
         self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
-    def forward(self, x): return self.fc2(self.act(self.fc1(x)))
+    def forward(self,
+                x, # (B, N, dim) tokens
+               ) -> torch.Tensor: # (B, N, dim)
+        return self.fc2(self.act(self.fc1(x)))
 
 # %% ../nbs/02_backbones.ipynb #56fff2ca
 class Block(nn.Module):
@@ -202,7 +228,9 @@ class Block(nn.Module):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), Attention(dim, heads)
         self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, hidden)
-    def forward(self, x):
+    def forward(self,
+                x, # (B, N, dim) tokens
+               ) -> torch.Tensor: # (B, N, dim)
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
@@ -214,7 +242,10 @@ class TokenPool(nn.Module):
         super().__init__()
         if mode not in POOLS: raise ValueError(f'pool must be one of {POOLS}, not {mode!r}')
         self.mode = mode
-    def forward(self, x): return x[:, 0] if self.mode == 'cls' else (x[:, 0] + x[:, 1]) / 2
+    def forward(self,
+                x, # (B, 2+N, D) token states (CLS, DIST, patches)
+               ) -> torch.Tensor: # (B, D)
+        return x[:, 0] if self.mode == 'cls' else (x[:, 0] + x[:, 1]) / 2
 
 # %% ../nbs/02_backbones.ipynb #1c9bd41c
 class CochAST(Backbone):

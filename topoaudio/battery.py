@@ -81,7 +81,10 @@ class MoranBenchmark(Benchmark):
                               resnet50=rn, ast_base=ast, **({'brain': brain} if brain is not None else {}))
         self.label = f"paper Table 2: Moran's I, {kind} map, mean over the relevant ({MAP_LAYERS[kind]}) layers"
 
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         maps = subject_maps(subject, kinds=(self.kind,))
         per = {L: topography.map_metrics(m[self.kind], subject.sheets[L])['moran'] for L, m in maps.items()}
         rel = paper_layers(subject)[MAP_LAYERS[self.kind]]
@@ -111,7 +114,10 @@ class SmoothnessBenchmark(Benchmark):
     identifier, version, probe_set = 'table1.smoothness', 1, 'natsound165'
     reference = dict(value=1.01, baseline=0.34, source='paper Table 1, ResNet-50 topographic avg. (baseline 0.34)')
     label = 'paper Table 1: smoothness (Eq. 4), tuning dissimilarity (1 − r over the 165 sounds) vs sheet distance'
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         if not subject.topo_layers: raise DataUnavailable(f'{subject.name} has no topographic layers')
         r = subject.responses('natsound165')
         per = {L: float(tuning_smoothness(r[L], subject.sheets[L])['S']) for L in subject.topo_layers}
@@ -165,7 +171,10 @@ class AccuracyBenchmark(Benchmark):
         self.name, self.identifier = name, f'table1.{name}'
         self.reference = dict(value=paper[1], baseline=paper[0], source='paper Table 1, ResNet-50 topographic avg. (baseline)')
         self.label = f'paper Table 1: {name} accuracy (06 protocol, linear SVM on the penultimate features)'
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         from topoaudio import benchmarks as B
         root = dataset_root(self.name)
         if subject.sample_rate != B.SR: raise DataUnavailable(f'the 06 protocols feed 20-kHz input; {subject.name} takes {subject.sample_rate} Hz')
@@ -231,7 +240,10 @@ class VoxelEncodingBenchmark(Benchmark):
                 ):
         self.which, self.identifier = which, f'{fig}.{which}'
         self.label = f'paper Fig. {fig[3:].upper()}: {which.upper()} voxelwise noise-corrected r², best stage chosen on 5 splits, scored on 5'
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         d = _load_voxels(self.which)
         feats = subject.features('natsound165')
         r = cache.get(Cache.key(subject.fingerprint, self.identifier, self.version, list(feats)),
@@ -246,7 +258,10 @@ class ComponentEncodingBenchmark(Benchmark):
     "Ridge encoding of the six NH2015 component profiles per stage (not the paper's voxelwise Fig. 2B)."
     identifier, version, probe_set = 'nh2015.component_encoding', 1, 'natsound165'
     label = 'component-profile encoding (six NH2015 component profiles, no voxels, no noise correction; not Fig. 2B)'
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         from topoaudio.encoding import encode
         from topoaudio.fetch import nh2015_components, DataError
         try: comp = nh2015_components()
@@ -264,7 +279,10 @@ class MapsBenchmark(Benchmark):
     "Figs. 3–4: the tonotopy/AM maps of the early layers and the speech/music maps of the late layer."
     identifier, version, probe_set = 'fig34.maps', 1, None
     label = "paper Figs. 3–4: maps at the paper's layers (tonotopy/AM early, speech/music late)"
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         pl = paper_layers(subject)
         maps = {L: dict(m) for L, m in subject_maps(subject, pl['early'], ('tonotopy', 'am')).items()}
         try:
@@ -299,7 +317,10 @@ class MatchBenchmark(Benchmark):
         self.reference = dict(value={'speech': 0.56, 'music': 0.915}[target], baseline={'speech': 0.30, 'music': 0.84}[target],
                               source='paper Fig. 5: median over topographic models (baseline)')
         self.label = f'paper Fig. 5: {target} component match (non-parametric ICA per stage, best stage)'
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         per = _matching(subject, cache)[self.target]
         best = max(per, key=lambda k: per[k])
         n = getattr(subject, 'ica_starts', None)
@@ -318,7 +339,10 @@ class AngleBenchmark(Benchmark):
                 ):
         self.which, self.identifier = which, f'fig6.angle.{which}'
         self.label = f'paper Fig. 6: tonotopy–AM gradient angle, {which} layers'
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         layers = paper_layers(subject)['early' if self.which == 'early' else 'late']
         if flat := [L for L in layers if min(subject.sheets[L]) < 2]:
             raise DataUnavailable(f'{", ".join(flat)}: a one-row sheet {subject.sheets[flat[0]]} has no 2-D gradient')
@@ -341,7 +365,10 @@ class FrontendModel(nn.Module):
                  frontend, # waveform (B, T) → cochleagram (B, channels, frames) module
                 ):
         super().__init__(); self.frontend, self.coch = frontend, nn.Identity()
-    def forward(self, x): return self.coch(self.frontend(x).transpose(1, 2))
+    def forward(self,
+                x, # (B, T) waveforms
+               ) -> torch.Tensor: # (B, frames, channels) cochleagram
+        return self.coch(self.frontend(x).transpose(1, 2))
 
 def _reset(module: nn.Module, seed: int) -> nn.Module:
     new = __import__('copy').deepcopy(module)
@@ -483,13 +510,20 @@ class Report:
                      label=r['score'].label, message=r['score'].message, seconds=r['seconds']) for r in self.records]
         return pd.DataFrame(rows)
 
-    def get(self, benchmark: str, control: str = 'model') -> Score:
+    def get(self,
+            benchmark: str, # benchmark identifier
+            control: str = 'model', # 'model' or a control kind (e.g. 'random_init')
+           ) -> Score: # that Score
         "The Score of one benchmark for the model (or a control)."
         for r in self.records:
             if r['score'].benchmark == benchmark and r['control'] == control: return r['score']
         raise KeyError(f'no score for {benchmark!r} ({control}); have {sorted({r["score"].benchmark for r in self.records})}')
 
-    def value(self, benchmark: str, control: str = 'model') -> float: return self.get(benchmark, control).value
+    def value(self,
+              benchmark: str, # benchmark identifier
+              control: str = 'model', # 'model' or a control kind
+             ) -> float: # the Score's value
+        return self.get(benchmark, control).value
 
     def __repr__(self):
         c = self.df.status.value_counts().to_dict()
@@ -499,7 +533,9 @@ class Report:
 from fastcore.basics import patch
 
 @patch
-def to_json(self: Report, path=None) -> str:
+def to_json(self: Report,
+            path=None, # file to write (None: only return the text)
+           ) -> str: # the JSON text
     "JSON text (format `topoaudio-report-1`); also written to `path` if given."
     from topoaudio.scoring import _jsonable
     d = dict(format='topoaudio-report-1', meta=_jsonable(self.meta),
@@ -518,7 +554,9 @@ def from_json(cls: Report, src) -> Report:
     return cls([dict({k: v for k, v in r.items() if k != 'score'}, score=Score.from_dict(r['score'])) for r in d['records']], d['meta'])
 
 @patch
-def compare(self: Report, other: Report) -> 'pd.DataFrame':
+def compare(self: Report,
+            other: Report, # another Report
+           ) -> 'pd.DataFrame': # control, benchmark, status, value, status_other, value_other, delta, reference
     "Benchmark values of two reports side by side (matched on control kind and benchmark), with their difference."
     a, b = self.df, other.df
     m = a.merge(b, on=['control', 'benchmark'], how='outer', suffixes=('', '_other'))
@@ -532,7 +570,8 @@ def _fmt(v, status='ok'):
     return f'{v:.3f}' if abs(v) < 100 else f'{v:.1f}'
 
 @patch
-def to_markdown(self: Report) -> str:
+def to_markdown(self: Report,
+               ) -> str: # the Markdown text
     "The report as Markdown: the score table, the brain row, notes, skipped and failed benchmarks."
     df = self.df
     kinds = list(dict.fromkeys(df.control))

@@ -280,7 +280,9 @@ class BandEnergy(nn.Module):
         self.config = dict(name='band_energy', n_bands=n_bands, fmin=fmin, fmax=fmax)
         self.register_buffer('edges', torch.logspace(np.log10(fmin), np.log10(fmax), n_bands + 1))
         self.calls = 0   # how many batches went through `features` (lets tests see cache hits)
-    def features(self, x): # (B, T) waveforms at 20 kHz
+    def features(self,
+                 x, # (B, T) waveforms at 20 kHz
+                ) -> torch.Tensor: # (B, n_bands) log band energies
         self.calls += 1
         p = torch.fft.rfft(x.float(), dim=-1).abs() ** 2
         f = torch.fft.rfftfreq(x.shape[-1], 1 / SR).to(x.device)
@@ -288,7 +290,10 @@ class BandEnergy(nn.Module):
         ok = (band >= 0) & (band < len(self.edges) - 1)
         e = torch.zeros(x.shape[0], len(self.edges) - 1, device=x.device).index_add_(1, band[ok], p[:, ok])
         return torch.log(e + 1e-6)
-    def forward(self, x): return {'bands': self.features(x)}
+    def forward(self,
+                x, # (B, T) waveforms at 20 kHz
+               ) -> dict: # {'bands': (B, n_bands)}
+        return {'bands': self.features(x)}
 
 # %% ../nbs/06_benchmarks.ipynb #e1472b31
 def model_fingerprint(model, # nn.Module, or a checkpoint path

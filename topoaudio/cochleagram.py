@@ -153,11 +153,15 @@ class Cochleagram(nn.Module):
         self.n_channels = len(self.cf)
         self._plans = {}
 
-    def n_frames(self, n_samples: int) -> int:
+    def n_frames(self,
+                 n_samples: int, # signal length (samples)
+                ) -> int: # output frames
         "Number of output frames for a signal of `n_samples` samples (valid convolution with stride `hop`)."
         return (n_samples - self.window_size) // self.hop + 1
 
-    def extra_repr(self): return f"preset={self.config['preset']!r}, n_channels={self.n_channels}, env_sr={self.env_sr}, naive={self.naive}"
+    def extra_repr(self,
+                  ) -> str: # preset, n_channels, env_sr and naive, shown in the module's repr
+        return f"preset={self.config['preset']!r}, n_channels={self.n_channels}, env_sr={self.env_sr}, naive={self.naive}"
 
 # %% ../nbs/00_cochleagram.ipynb #fff57832
 from fastcore.basics import patch
@@ -232,14 +236,18 @@ def _plan(self: Cochleagram, N: int, device, dtype):
     return self._plans[key]
 
 @patch
-def envelopes(self: Cochleagram, x) -> torch.Tensor:
+def envelopes(self: Cochleagram,
+              x, # (B, T) or (T,) waveforms at `sr`
+             ) -> torch.Tensor: # (B, C, frames) or (C, frames)
     "Downsampled envelopes before compression: (B, T) → (B, C, frames), (T,) → (C, frames)."
     x, single = _check_wave(x, self.window_size)
     y = (self._envelopes_naive if self.naive else self._envelopes_fast)(x)
     return y[0] if single else y
 
 @patch
-def forward(self: Cochleagram, x) -> torch.Tensor:
+def forward(self: Cochleagram,
+            x, # (B, T) or (T,) waveforms at `sr`
+           ) -> torch.Tensor: # (B, C, frames) or (C, frames)
     "Compressed cochleagram: (B, T) → (B, C, frames), (T,) → (C, frames)."
     c = self.config
     return compress(self.envelopes(x), c['power'], c['offset'], c['clip'])

@@ -146,7 +146,9 @@ def extremes(self: PairNegentropy, AB: np.ndarray, # (2, N) points
 
 # %% ../nbs/08_decomposition.ipynb #12fafd5b
 @patch
-def entropies(self: PairNegentropy, a: np.ndarray, b: np.ndarray, # (N,) the two rows
+def entropies(self: PairNegentropy,
+              a: np.ndarray, # (N,) the first row
+              b: np.ndarray, # (N,) the second row
              ) -> np.ndarray: # (2A,)
     "Histogram entropy of the projections of (a, b) on the 2A directions `D`: (2A,)."
     if self._kern is not None:

@@ -90,9 +90,10 @@ class RidgeLOO:
             raise ValueError('alphas must be a non-empty list of positive finite numbers')
         self.alphas, self.rtol, self.chunk = np.unique(a), rtol, chunk
 
-    def fit(self, X, # (n, p) training features
+    def fit(self,
+            X, # (n, p) training features
             Y, # (n,) or (n, T) training targets
-           ): # self, with alpha_ (T,), cv_mse_ (A, T), dual_coef_ (n, T), intercept_ (T,)
+           ) -> RidgeLOO: # self, with alpha_ (T,), cv_mse_ (A, T), dual_coef_ (n, T), intercept_ (T,)
         X, Y = _as_2d(X, 'X'), _as_2d(Y, 'Y')
         if len(X) != len(Y): raise ValueError(f'X has {len(X)} samples but Y has {len(Y)}')
         if len(X) < 3: raise ValueError(f'need at least 3 training samples for leave-one-out, got {len(X)}')
@@ -128,22 +129,25 @@ def _check(self: RidgeLOO, X):
     return X
 
 @patch
-def decision(self: RidgeLOO, X, # (m, p) features
-            ) -> np.ndarray:
+def decision(self: RidgeLOO,
+             X, # (m, p) features
+            ) -> np.ndarray: # (m, T) prediction minus the training mean
     "Prediction minus the training mean of Y (m, T): exact even where alpha is huge and the variation is ~1e-49."
     X = self._check(X)
     return ((X - self.X_mean_) @ self.X_fit_.T) @ self.dual_coef_
 
 @patch
-def predict(self: RidgeLOO, X, # (m, p) features
-           ) -> np.ndarray:
+def predict(self: RidgeLOO,
+            X, # (m, p) features
+           ) -> np.ndarray: # (m, T) predictions
     "Predicted targets (m, T)."
     return self.decision(X) + self.y_mean_
 
 @patch
-def score(self: RidgeLOO, X, # (m, p) features
+def score(self: RidgeLOO,
+          X, # (m, p) features
           Y, # (m,) or (m, T) observed targets
-         ) -> np.ndarray:
+         ) -> np.ndarray: # (T,) Pearson r (NaN where constant)
     "Pearson r between predictions and `Y`, per target (T,) (NaN where either is constant)."
     return pearson_r(self.decision(X), _as_2d(Y, 'Y'))
 

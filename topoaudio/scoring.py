@@ -55,12 +55,15 @@ class Score:
         if self.status not in STATUSES: raise ValueError(f'status must be one of {STATUSES}, not {self.status!r}')
         self.value = float(self.value) if self.value is not None else np.nan
 
-    def to_dict(self) -> dict:
+    def to_dict(self,
+               ) -> dict: # JSON-able dict of the fields
         "JSON-able dict (arrays become lists, NaN becomes None)."
         return _jsonable(asdict(self))
 
     @classmethod
-    def from_dict(cls, d: dict) -> Score:
+    def from_dict(cls,
+                  d: dict, # a dict from `to_dict`
+                 ) -> Score: # the Score
         "Inverse of `to_dict` (raw arrays stay lists; None value → NaN)."
         d = dict(d); d['value'] = np.nan if d.get('value') is None else d['value']
         return cls(**d)
@@ -75,7 +78,11 @@ class Benchmark:
     label: str = ''                 # says "paper" only if it computes the paper's quantity
     description: str = ''           # how it differs from the paper, in words ('' if it does not)
 
-    def run(self, subject: Subject, cache: Cache): raise NotImplementedError
+    def run(self,
+            subject: Subject, # a `Subject` (see `scoring.as_subject`)
+            cache: Cache, # a `Cache` for recordings and fits
+           ):
+        raise NotImplementedError
 
     def _score(self, status, value=np.nan, raw=None, message='', data=None) -> Score:
         return Score(self.identifier, self.version, status, value, raw or {}, self.reference,
@@ -113,7 +120,11 @@ class FnBenchmark(Benchmark):
         if not identifier: raise ValueError('a benchmark needs an identifier')
         self.identifier, self.fn, self.version, self.probe_set = identifier, fn, version, probe_set
         self.reference, self.label, self.description = reference, label, description
-    def run(self, subject, cache): return self.fn(subject, cache)
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score | float | tuple: # what `fn` returns: a Score, a value, or (value, raw dict)
+        return self.fn(subject, cache)
 
 def benchmark(identifier: str, # unique benchmark name
               sets=(), # named sets to add it to (e.g. 'paper')
@@ -162,13 +173,17 @@ class Cache:
         self.mem, self.hits, self.misses = {}, 0, 0
 
     @staticmethod
-    def key(*parts) -> str:
+    def key(*parts,
+           ) -> str: # 32 hex characters
         "A key from parts (strings, numbers, lists: anything with a stable `repr`)."
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
     def _path(self, key): return self.cache_dir/f'{key}.pkl'
 
-    def get(self, key: str, compute): # compute() -> any picklable value
+    def get(self,
+            key: str, # a key (see `Cache.key`)
+            compute, # compute() -> any picklable value
+           ) -> object: # the stored value, or compute() on a miss
         "The value stored under `key`, computing and storing it on a miss."
         if key in self.mem: self.hits += 1; return self.mem[key]
         if self.cache_dir is not None and self._path(key).exists():
@@ -236,8 +251,9 @@ class Subject:
 from fastcore.basics import patch
 
 @patch
-def probes(self: Subject, probe_set: str # a key of `PROBE_SETS`
-          ) -> tuple[np.ndarray, dict]:
+def probes(self: Subject,
+           probe_set: str, # a key of `PROBE_SETS`
+          ) -> tuple[np.ndarray, dict]: # (waves (N, T) float32, meta with the set's fields and its 'digest')
     "`(waves (N, T) float32, meta)` of a probe set for this subject (built once; `DataUnavailable` if data is absent)."
     if probe_set not in self._probes:
         if probe_set not in PROBE_SETS: raise KeyError(f'no probe set {probe_set!r}; choose one of {sorted(PROBE_SETS)}')
@@ -279,9 +295,10 @@ class _IdSet:
 
 # %% ../nbs/11_scoring.ipynb #5c29d93a
 @patch
-def features(self: Subject, probe_set: str, # a key of `PROBE_SETS`
+def features(self: Subject,
+             probe_set: str, # a key of `PROBE_SETS`
              stages=None, # stage names; default `self.stages`
-            ) -> dict[str, np.ndarray]:
+            ) -> dict[str, np.ndarray]: # {stage: (N, p)}
     "`{stage: (N, p)}` time-averaged features (one cached pass with the responses for the default stages)."
     if stages is None or set(stages) <= set(self.stages):
         f = self._pass(probe_set, self.stages, self.topo_layers)['features']
@@ -289,9 +306,10 @@ def features(self: Subject, probe_set: str, # a key of `PROBE_SETS`
     return self._pass(probe_set, stages, [])['features']
 
 @patch
-def responses(self: Subject, probe_set: str, # a key of `PROBE_SETS`
+def responses(self: Subject,
+              probe_set: str, # a key of `PROBE_SETS`
               layers=None, # layer names; default `self.topo_layers`
-             ) -> dict[str, np.ndarray]:
+             ) -> dict[str, np.ndarray]: # {layer: (N, n_units)}
     "`{layer: (N, n_units)}` one response per unit per probe (the layer output averaged over non-unit axes)."
     if layers is None or set(layers) <= set(self.topo_layers):
         r = self._pass(probe_set, self.stages, self.topo_layers)['responses']
@@ -299,7 +317,9 @@ def responses(self: Subject, probe_set: str, # a key of `PROBE_SETS`
     return self._pass(probe_set, [], layers)['responses']
 
 @patch
-def sheet(self: Subject, layer: str) -> tuple[int, int]:
+def sheet(self: Subject,
+          layer: str, # layer name
+         ) -> tuple[int, int]: # (h, w)
     "The `(h, w)` sheet of a layer (row-major default for layers outside `topo_layers`)."
     if layer in self.sheets: return self.sheets[layer]
     return tuple(sheet_shape(n_units(get_layers(self.module, layer)[layer])))

@@ -212,7 +212,10 @@ class LNUnit(_Planted):
                  bias=-1.0, # bias in softplus(gain·u + bias)
                 ):
         super().__init__(np.asarray(w)[None]); self.gain, self.bias = gain, bias
-    def forward(self, x): return self.out(F_.softplus(self.gain * self.conv(x) + self.bias))
+    def forward(self,
+                x, # (B, 1, F, T) cochleagrams
+               ) -> torch.Tensor: # (B, 1, 1, T) response
+        return self.out(F_.softplus(self.gain * self.conv(x) + self.bias))
 
 class EnergyUnit(_Planted):
     "Quadrature energy unit: (w₁⋆x)² + (w₂⋆x)² → `(B, 1, 1, T)`. Two filters, two dimensions."
@@ -221,7 +224,10 @@ class EnergyUnit(_Planted):
                  w2, # (F, L) second filter of the pair
                 ):
         super().__init__(np.stack([w1, w2]))
-    def forward(self, x): return self.out((self.conv(x) ** 2).sum(1, keepdim=True))
+    def forward(self,
+                x, # (B, 1, F, T) cochleagrams
+               ) -> torch.Tensor: # (B, 1, 1, T) response
+        return self.out((self.conv(x) ** 2).sum(1, keepdim=True))
 
 class DivNormUnit(_Planted):
     "One filter, divisively normalised by the local stimulus energy: softplus(gain·(w⋆x)) / (σ + Σ g·x²) → `(B, 1, 1, T)`."
@@ -236,7 +242,9 @@ class DivNormUnit(_Planted):
         f0, t0 = np.unravel_index(np.abs(w).argmax(), np.shape(w))
         g = np.exp(-(f - f0) ** 2 / (2 * pool[0] ** 2) - (t - t0) ** 2 / (2 * pool[1] ** 2))
         super().__init__(np.stack([w, g / g.sum()])); self.gain, self.sigma = gain, sigma
-    def forward(self, x):
+    def forward(self,
+                x, # (B, 1, F, T) cochleagrams
+               ) -> torch.Tensor: # (B, 1, 1, T) response
         W, p = self.conv.weight, self.conv.padding
         u, e = F_.conv2d(x, W[:1], padding=p), F_.conv2d(x ** 2, W[1:], padding=p)   # filter output, pooled energy
         return self.out(F_.softplus(self.gain * u) / (self.sigma + e))
@@ -371,9 +379,10 @@ class SubspaceModel:
         if kind not in ('poly', 'mlp'): raise ValueError(f"kind must be 'poly' or 'mlp', not {kind!r}")
         self.kind, self.degree, self.alpha, self.hidden, self.max_iter, self.seed = kind, degree, alpha, hidden, max_iter, seed
 
-    def fit(self, Z, # (n, K) projections
+    def fit(self,
+            Z, # (n, K) projections
             y, # (n,) responses
-           ):
+           ) -> SubspaceModel: # self, fitted
         Z, y = np.asarray(Z, np.float64), np.asarray(y, np.float64)
         if Z.ndim != 2 or y.shape != (len(Z),): raise ValueError(f'need Z (n, K) and y (n,), got {Z.shape} and {y.shape}')
         self.mu_, self.sd_ = Z.mean(0), Z.std(0) + 1e-12
@@ -402,8 +411,9 @@ def _fit_mlp(self: SubspaceModel, X, t):
     return net.eval()
 
 @patch
-def predict(self: SubspaceModel, Z, # (n, K) projections
-           ) -> np.ndarray:
+def predict(self: SubspaceModel,
+            Z, # (n, K) projections
+           ) -> np.ndarray: # (n,) predicted responses
     "Predicted responses `(n,)`."
     if not hasattr(self, 'mu_'): raise RuntimeError('call fit first')
     X = (np.asarray(Z, np.float64) - self.mu_) / self.sd_
@@ -678,7 +688,10 @@ class SubspaceBenchmark(Benchmark):
                  **params,
                 ):
         self.identifier, self.key, self.label, self.description, self.params = identifier, key, label, description, params
-    def run(self, subject, cache):
+    def run(self,
+            subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> tuple: # (mean of the key over layers, {'per_layer', 'params'})
         params = dict(SUBSPACE_TEST if os.environ.get('IN_TEST') else SUBSPACE_DEFAULTS, **self.params)
         res = subspace_analysis(subject, cache, **params)
         return float(np.mean([r[self.key] for r in res.values()])), dict(per_layer=res, params=params)

@@ -138,7 +138,8 @@ class TrainConfig:
         for ok, msg in checks:
             if not ok: raise ValueError(f'TrainConfig: {msg}')
 
-    def data_recipe(self) -> dict:
+    def data_recipe(self,
+                   ) -> dict: # data, n_words, n_speakers, clips_per_word, seed and the data_kwargs
         "The fields that define the training data."
         return {**dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers, clips_per_word=self.clips_per_word,
                        seed=self.seed), **self.data_kwargs}
@@ -241,7 +242,8 @@ class RunLock:
         self.dir, self.fd, self.stale = Path(run_dir), None, None
         self.path = self.dir/'.lock'
 
-    def acquire(self):
+    def acquire(self,
+               ) -> RunLock: # self, holding the lock
         "Take the lock, or raise RunInUse naming the live holder; a lock left by a dead process is taken over (and reported)."
         import fcntl
         self.dir.mkdir(parents=True, exist_ok=True)
