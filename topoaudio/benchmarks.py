@@ -414,7 +414,7 @@ def run_esc50(model, # nn.Module with .features, or a checkpoint path
               root, # ESC-50 folder (meta/esc50.csv, audio/)
               folds: Sequence[int] = (1, 2, 3, 4, 5), # test folds to evaluate (each trains on the other four)
               n_crops: int = 5, # random 2-s crops per clip
-              seed: int = 0, # random 2-s crops per clip, and their seed
+              seed: int = 0, # seed of the crops, the SVM and the inner-CV folds
               Cs: Sequence[float] = C_GRID, # grid of SVM C values searched by inner cross-validation
               batch_size: int = 32, # waveforms per forward pass
               device=None, # device to move the model to (None: leave it where it is)

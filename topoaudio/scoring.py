@@ -111,7 +111,7 @@ class FnBenchmark(Benchmark):
     def __init__(self,
                  identifier: str, # unique name, e.g. 'table2.moran.tonotopy'
                  fn, # fn(subject, cache) -> Score | float | (float, dict)
-                 version: int = 1, # version of the analysis; bump it when the computation changes
+                 version: int = 1, # version number, recorded in its Scores and in a Report's meta
                  probe_set: str | None = None, # name in `PROBE_SETS` it records, or None
                  reference: dict | None = None, # {'value': float, 'source': str}, or None
                  label: str = '', # human label; says "paper" only if it computes the paper's quantity

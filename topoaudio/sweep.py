@@ -483,7 +483,7 @@ def analyse_model(model, # a backbone, checkpoint / run directory, or any nn.Mod
 
 # %% ../nbs/16_sweep.ipynb #6cb0c438
 def analyse_run(run_dir, # a finished run folder
-                probes=None, # ignored (passed on for compatibility)
+                probes=None, # ignored (kept for compatibility)
                 force: bool = False, # re-score even if report.json exists
                 cache_dir=None, # on-disk cache of recordings and fits; default out_dir/.score_cache
                 **kw,
