@@ -1,6 +1,6 @@
-"Docments (fastcore's inline `# comment` after each parameter) on every public parameter and return value of the package:\nfunctions and classes in each module's `__all__`, dataclass fields, and the public methods of public classes."
+"Docments (fastcore's inline `# comment` after each parameter) on every public parameter and return value of the package:\nfunctions and classes in each module's `__all__`, dataclass fields, and the public methods of public classes\n(except `forward` of nn.Modules, which torch calls through `module(x)`)."
 import ast, dataclasses, importlib, inspect, pkgutil, textwrap
-import pytest
+import pytest, torch
 from fastcore.docments import docments
 from fastcore.script import Param
 import topoaudio
@@ -65,6 +65,7 @@ def methods():
         if not inspect.isclass(o) or o.__module__ != f'topoaudio.{m}': continue
         for k, v in o.__dict__.items():
             f = v.__func__ if isinstance(v, (staticmethod, classmethod)) else v
+            if k == 'forward' and issubclass(o, torch.nn.Module): continue   # building blocks' forward: called as module(x), not checked
             if not k.startswith('_') and inspect.isfunction(f): yield f'{m}.{n}.{k}', f
 
 ITEMS = sorted([(f'{m}.{n}', o) for m, n, o in public() if target(o) is not None or is_dataclass_type(o)] + list(methods()))

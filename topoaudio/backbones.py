@@ -43,8 +43,7 @@ class Backbone(nn.Module):
         else: self.frontend = None
         self.heads = nn.ModuleDict({k: nn.Linear(dim, n) for k, n in n_classes.items()})
 
-    def cochleagram(self,
-                    x: torch.Tensor, # waveforms (B, T) or (T,), or cochleagrams (B, F, T) or (B, 1, F, T)
+    def cochleagram(self, x: torch.Tensor, # waveforms (B, T) or (T,), or cochleagrams (B, F, T) or (B, 1, F, T)
                    ) -> torch.Tensor: # (B, 1, F, T)
         "Model input as a cochleagram `(B, 1, F, T)`: waveforms go through the front end, cochleagrams pass."
         if x.ndim == 4: return x
@@ -57,14 +56,12 @@ class Backbone(nn.Module):
             return (c[None] if x.ndim == 1 else c)[:, None]
         raise ValueError(f'expected waveforms (B, T) or cochleagrams (B, 1, F, T), got shape {tuple(x.shape)}')
 
-    def features(self,
-                 x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
+    def features(self, x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
                 ) -> torch.Tensor: # (B, D) penultimate features
         "Penultimate representation `(B, D)`."
         return self.embed(self.cochleagram(x))
 
-    def forward(self,
-                x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
+    def forward(self, x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
                ) -> dict[str, torch.Tensor]: # {head: logits (B, n_classes)}
         "`{head: logits (B, n_classes)}`."
         f = self.features(x)
@@ -76,8 +73,7 @@ def _conv(cin, cout, k, stride=1): return nn.Conv2d(cin, cout, k, stride, k // 2
 class BasicBlock(nn.Module):
     "Two 3×3 convs; `conv2` is the topographic layer."
     expansion = 1
-    def __init__(self,
-                 cin, # input channels
+    def __init__(self, cin, # input channels
                  width, # output channels
                  stride=1, # stride of the first 3×3 conv (and the shortcut)
                 ):
@@ -88,9 +84,7 @@ class BasicBlock(nn.Module):
         self.downsample = (nn.Sequential(_conv(cin, width, 1, stride), nn.BatchNorm2d(width))
                            if stride != 1 or cin != width else None)
 
-    def forward(self,
-                x, # (B, cin, H, W)
-               ) -> torch.Tensor: # (B, width, ⌈H/stride⌉, ⌈W/stride⌉)
+    def forward(self, x):
         idt = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         return self.relu(self.bn2(self.conv2(y)) + idt)
@@ -99,8 +93,7 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     "1×1 → 3×3 (stride here; `conv2`, the topographic layer) → 1×1 ×4."
     expansion = 4
-    def __init__(self,
-                 cin, # input channels
+    def __init__(self, cin, # input channels
                  width, # bottleneck channels; the block outputs 4·width
                  stride=1, # stride of the 3×3 conv (and the shortcut)
                 ):
@@ -113,9 +106,7 @@ class Bottleneck(nn.Module):
         self.downsample = (nn.Sequential(_conv(cin, out, 1, stride), nn.BatchNorm2d(out))
                            if stride != 1 or cin != out else None)
 
-    def forward(self,
-                x, # (B, cin, H, W)
-               ) -> torch.Tensor: # (B, 4·width, ⌈H/stride⌉, ⌈W/stride⌉)
+    def forward(self, x):
         idt = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         y = self.relu(self.bn2(self.conv2(y)))
@@ -123,10 +114,7 @@ class Bottleneck(nn.Module):
 
 class GlobalAvgPool(nn.Module):
     "Mean over the spatial (frequency × time) axes: `(B, C, H, W)` → `(B, C)`."
-    def forward(self,
-                x, # (B, C, H, W)
-               ) -> torch.Tensor: # (B, C)
-        return x.mean((2, 3))
+    def forward(self, x): return x.mean((2, 3))
 
 # %% ../nbs/02_backbones.ipynb #dbc5fe6e
 class CochResNet(Backbone):
@@ -159,8 +147,7 @@ class CochResNet(Backbone):
             if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
             elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    def embed(self,
-              c: torch.Tensor, # (B, 1, F, T) cochleagrams
+    def embed(self, c: torch.Tensor, # (B, 1, F, T) cochleagrams
              ) -> torch.Tensor: # (B, C) pooled features
         "Cochleagram `(B, 1, F, T)` → pooled `(B, C)`."
         x = self.maxpool(self.relu(self.bn1(self.conv1(c))))
@@ -170,67 +157,52 @@ class CochResNet(Backbone):
 # %% ../nbs/02_backbones.ipynb #48d42422
 class PatchEmbed(nn.Module):
     "One-channel cochleagram `(B, 1, F, T)` → patch tokens `(B, n_f·n_t, D)`."
-    def __init__(self,
-                 dim, # embedding dimension (output channels)
+    def __init__(self, dim, # embedding dimension (output channels)
                  patch=16, # patch size (conv kernel, both axes)
                  stride=16, # patch stride (both axes)
                 ):
         super().__init__()
         self.proj = nn.Conv2d(1, dim, patch, stride)
         self.patch, self.stride = patch, stride
-    def grid(self,
-             F_, # cochleagram frequency channels F
+    def grid(self, F_, # cochleagram frequency channels F
              T_, # cochleagram frames T
             ) -> tuple[int, int]: # (n_f, n_t) patches along frequency and time
         "Patch grid `(n_f, n_t)` for an `F × T` cochleagram."
         if F_ < self.patch or T_ < self.patch: raise ValueError(f'cochleagram {F_}×{T_} is smaller than one {self.patch}×{self.patch} patch')
         return (F_ - self.patch) // self.stride + 1, (T_ - self.patch) // self.stride + 1
-    def forward(self,
-                x, # (B, 1, F, T) cochleagrams
-               ) -> torch.Tensor: # (B, n_f·n_t, dim) patch tokens
-        return self.proj(x).flatten(2).transpose(1, 2)
+    def forward(self, x): return self.proj(x).flatten(2).transpose(1, 2)
 
 class Attention(nn.Module):
-    def __init__(self,
-                 dim, # embedding dimension; divisible by heads
+    def __init__(self, dim, # embedding dimension; divisible by heads
                  heads, # number of attention heads
                 ):
         super().__init__()
         if dim % heads: raise ValueError(f'embed_dim {dim} is not divisible by heads {heads}')
         self.heads, self.qkv, self.proj = heads, nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
-    def forward(self,
-                x, # (B, N, dim) tokens
-               ) -> torch.Tensor: # (B, N, dim)
+    def forward(self, x):
         B, N, D = x.shape
         q, k, v = self.qkv(x).reshape(B, N, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
         return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, N, D))
 
 class Mlp(nn.Module):
-    def __init__(self,
-                 dim, # embedding dimension (input and output)
+    def __init__(self, dim, # embedding dimension (input and output)
                  hidden, # hidden features
                 ):
         super().__init__()
         self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
-    def forward(self,
-                x, # (B, N, dim) tokens
-               ) -> torch.Tensor: # (B, N, dim)
-        return self.fc2(self.act(self.fc1(x)))
+    def forward(self, x): return self.fc2(self.act(self.fc1(x)))
 
 # %% ../nbs/02_backbones.ipynb #56fff2ca
 class Block(nn.Module):
     "Pre-norm transformer block; `mlp.fc1` is the topographic layer."
-    def __init__(self,
-                 dim, # embedding dimension
+    def __init__(self, dim, # embedding dimension
                  heads, # number of attention heads
                  hidden, # hidden features of the MLP
                 ):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), Attention(dim, heads)
         self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, hidden)
-    def forward(self,
-                x, # (B, N, dim) tokens
-               ) -> torch.Tensor: # (B, N, dim)
+    def forward(self, x):
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
@@ -242,10 +214,7 @@ class TokenPool(nn.Module):
         super().__init__()
         if mode not in POOLS: raise ValueError(f'pool must be one of {POOLS}, not {mode!r}')
         self.mode = mode
-    def forward(self,
-                x, # (B, 2+N, D) token states (CLS, DIST, patches)
-               ) -> torch.Tensor: # (B, D)
-        return x[:, 0] if self.mode == 'cls' else (x[:, 0] + x[:, 1]) / 2
+    def forward(self, x): return x[:, 0] if self.mode == 'cls' else (x[:, 0] + x[:, 1]) / 2
 
 # %% ../nbs/02_backbones.ipynb #1c9bd41c
 class CochAST(Backbone):

@@ -70,9 +70,7 @@ PAPER_T2 = {  # ResNet-50 τ = 0 / 5 / 25 / 50 / 100, AST-Base τ = 0 / 5 / 25 /
 class MoranBenchmark(Benchmark):
     "Table 2: Moran's I of one map kind per layer, averaged over the paper's relevant layers."
     version = 1
-    def __init__(self,
-                 kind: str, # map: 'tonotopy', 'am', 'speech' or 'music' (a key of `PAPER_T2`)
-                ):
+    def __init__(self, kind: str): # map: 'tonotopy', 'am', 'speech' or 'music' (a key of `PAPER_T2`)
         self.kind = kind
         self.identifier = f'table2.moran.{kind}'
         self.probe_set = {'tonotopy': 'tones', 'am': 'am'}.get(kind, 'natsound165')
@@ -81,8 +79,7 @@ class MoranBenchmark(Benchmark):
                               resnet50=rn, ast_base=ast, **({'brain': brain} if brain is not None else {}))
         self.label = f"paper Table 2: Moran's I, {kind} map, mean over the relevant ({MAP_LAYERS[kind]}) layers"
 
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         maps = subject_maps(subject, kinds=(self.kind,))
@@ -114,8 +111,7 @@ class SmoothnessBenchmark(Benchmark):
     identifier, version, probe_set = 'table1.smoothness', 1, 'natsound165'
     reference = dict(value=1.01, baseline=0.34, source='paper Table 1, ResNet-50 topographic avg. (baseline 0.34)')
     label = 'paper Table 1: smoothness (Eq. 4), tuning dissimilarity (1 − r over the 165 sounds) vs sheet distance'
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         if not subject.topo_layers: raise DataUnavailable(f'{subject.name} has no topographic layers')
@@ -164,15 +160,13 @@ class _LastStage(nn.Module):
 class AccuracyBenchmark(Benchmark):
     "Table 1: linear-SVM accuracy on a downstream dataset through the 06 protocol."
     version = 1
-    def __init__(self,
-                 name, # 'esc50', 'nsynth' or 'speech_commands'
+    def __init__(self, name, # 'esc50', 'nsynth' or 'speech_commands'
                  paper, # (baseline, topographic average) accuracies of paper Table 1, fractions
                 ):
         self.name, self.identifier = name, f'table1.{name}'
         self.reference = dict(value=paper[1], baseline=paper[0], source='paper Table 1, ResNet-50 topographic avg. (baseline)')
         self.label = f'paper Table 1: {name} accuracy (06 protocol, linear SVM on the penultimate features)'
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         from topoaudio import benchmarks as B
@@ -231,17 +225,16 @@ def voxel_encoding(features: dict, # {stage: (165, p)} time-averaged features, n
                 best_layer={r: dict(score=float(b['mean']), layer=[stages[i] for i in b['layer']]) for r, b in best.items()},
                 value=float(best['all']['mean']))
 
+# %% ../nbs/15_battery.ipynb #7c217701
 class VoxelEncodingBenchmark(Benchmark):
     "Fig. 2B/2C: voxelwise noise-corrected encoding on NH2015 or B2021: per stage, per ROI, best stage (held out)."
     version, probe_set = 1, 'natsound165'
-    def __init__(self,
-                 which, # voxel dataset: 'nh2015' or 'b2021'
+    def __init__(self, which, # voxel dataset: 'nh2015' or 'b2021'
                  fig, # paper figure it reproduces, e.g. 'fig2b' (the identifier's prefix)
                 ):
         self.which, self.identifier = which, f'{fig}.{which}'
         self.label = f'paper Fig. {fig[3:].upper()}: {which.upper()} voxelwise noise-corrected r², best stage chosen on 5 splits, scored on 5'
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         d = _load_voxels(self.which)
@@ -258,8 +251,7 @@ class ComponentEncodingBenchmark(Benchmark):
     "Ridge encoding of the six NH2015 component profiles per stage (not the paper's voxelwise Fig. 2B)."
     identifier, version, probe_set = 'nh2015.component_encoding', 1, 'natsound165'
     label = 'component-profile encoding (six NH2015 component profiles, no voxels, no noise correction; not Fig. 2B)'
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         from topoaudio.encoding import encode
@@ -279,8 +271,7 @@ class MapsBenchmark(Benchmark):
     "Figs. 3–4: the tonotopy/AM maps of the early layers and the speech/music maps of the late layer."
     identifier, version, probe_set = 'fig34.maps', 1, None
     label = "paper Figs. 3–4: maps at the paper's layers (tonotopy/AM early, speech/music late)"
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         pl = paper_layers(subject)
@@ -310,15 +301,12 @@ def _matching(subject, cache) -> dict:
 class MatchBenchmark(Benchmark):
     "Fig. 5: correlation of the best-matching model component with the brain's speech or music component."
     version, probe_set = 1, 'natsound165'
-    def __init__(self,
-                 target, # brain component: 'speech' or 'music'
-                ):
+    def __init__(self, target): # brain component: 'speech' or 'music'
         self.target, self.identifier = target, f'fig5.match.{target}'
         self.reference = dict(value={'speech': 0.56, 'music': 0.915}[target], baseline={'speech': 0.30, 'music': 0.84}[target],
                               source='paper Fig. 5: median over topographic models (baseline)')
         self.label = f'paper Fig. 5: {target} component match (non-parametric ICA per stage, best stage)'
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         per = _matching(subject, cache)[self.target]
@@ -334,13 +322,10 @@ class AngleBenchmark(Benchmark):
     "Fig. 6: tonotopy–AM gradient angle in the early or late layers."
     version, probe_set = 1, 'am'
     reference = dict(value=90.0, source='brain: tonotopic and periodotopic gradients roughly orthogonal (Baumann et al. 2011)')
-    def __init__(self,
-                 which, # 'early' or 'late' layers (see `paper_layers`)
-                ):
+    def __init__(self, which): # 'early' or 'late' layers (see `paper_layers`)
         self.which, self.identifier = which, f'fig6.angle.{which}'
         self.label = f'paper Fig. 6: tonotopy–AM gradient angle, {which} layers'
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         layers = paper_layers(subject)['early' if self.which == 'early' else 'late']
@@ -361,14 +346,9 @@ RANDOM_INIT_SEED = 1000   # random-init controls use seed 1000 + `seed`: never t
 
 class FrontendModel(nn.Module):
     "The cochleagram as a model: waveforms `(B, T)` → `coch` output `(B, frames, channels)` (channels are the units)."
-    def __init__(self,
-                 frontend, # waveform (B, T) → cochleagram (B, channels, frames) module
-                ):
+    def __init__(self, frontend): # waveform (B, T) → cochleagram (B, channels, frames) module
         super().__init__(); self.frontend, self.coch = frontend, nn.Identity()
-    def forward(self,
-                x, # (B, T) waveforms
-               ) -> torch.Tensor: # (B, frames, channels) cochleagram
-        return self.coch(self.frontend(x).transpose(1, 2))
+    def forward(self, x): return self.coch(self.frontend(x).transpose(1, 2))
 
 def _reset(module: nn.Module, seed: int) -> nn.Module:
     new = __import__('copy').deepcopy(module)
@@ -493,8 +473,7 @@ def _jsonable_meta(m: dict) -> dict:
 # %% ../nbs/15_battery.ipynb #117717c8
 class Report:
     "The scores of one model and its controls, with the metadata to reproduce them."
-    def __init__(self,
-                 records: list[dict], # {'subject', 'control', 'fingerprint', 'seconds', 'score': Score}
+    def __init__(self, records: list[dict], # {'subject', 'control', 'fingerprint', 'seconds', 'score': Score}
                  meta: dict, # model, fingerprint, stages, topo_layers, sheets, probes, data digests, brain row, timing, version
                 ):
         self.records, self.meta = records, meta
@@ -510,8 +489,7 @@ class Report:
                      label=r['score'].label, message=r['score'].message, seconds=r['seconds']) for r in self.records]
         return pd.DataFrame(rows)
 
-    def get(self,
-            benchmark: str, # benchmark identifier
+    def get(self, benchmark: str, # benchmark identifier
             control: str = 'model', # 'model' or a control kind (e.g. 'random_init')
            ) -> Score: # that Score
         "The Score of one benchmark for the model (or a control)."
@@ -519,8 +497,7 @@ class Report:
             if r['score'].benchmark == benchmark and r['control'] == control: return r['score']
         raise KeyError(f'no score for {benchmark!r} ({control}); have {sorted({r["score"].benchmark for r in self.records})}')
 
-    def value(self,
-              benchmark: str, # benchmark identifier
+    def value(self, benchmark: str, # benchmark identifier
               control: str = 'model', # 'model' or a control kind
              ) -> float: # the Score's value
         return self.get(benchmark, control).value
@@ -533,8 +510,7 @@ class Report:
 from fastcore.basics import patch
 
 @patch
-def to_json(self: Report,
-            path=None, # file to write (None: only return the text)
+def to_json(self: Report, path=None, # file to write (None: only return the text)
            ) -> str: # the JSON text
     "JSON text (format `topoaudio-report-1`); also written to `path` if given."
     from topoaudio.scoring import _jsonable
@@ -554,8 +530,7 @@ def from_json(cls: Report, src) -> Report:
     return cls([dict({k: v for k, v in r.items() if k != 'score'}, score=Score.from_dict(r['score'])) for r in d['records']], d['meta'])
 
 @patch
-def compare(self: Report,
-            other: Report, # another Report
+def compare(self: Report, other: Report, # another Report
            ) -> 'pd.DataFrame': # control, benchmark, status, value, status_other, value_other, delta, reference
     "Benchmark values of two reports side by side (matched on control kind and benchmark), with their difference."
     a, b = self.df, other.df
@@ -570,8 +545,7 @@ def _fmt(v, status='ok'):
     return f'{v:.3f}' if abs(v) < 100 else f'{v:.1f}'
 
 @patch
-def to_markdown(self: Report,
-               ) -> str: # the Markdown text
+def to_markdown(self: Report) -> str: # the Markdown text
     "The report as Markdown: the score table, the brain row, notes, skipped and failed benchmarks."
     df = self.df
     kinds = list(dict.fromkeys(df.control))
@@ -693,6 +667,7 @@ def _runs_frame(runs, ids: dict, control='model'):
 T1_COLS = {'ESC-50': 'table1.esc50', 'NSynth': 'table1.nsynth', 'SpeechCmd': 'table1.speech_commands', 'Smoothness': 'table1.smoothness'}
 T2_COLS = {k: f'table2.moran.{k}' for k in ('tonotopy', 'am', 'music', 'speech')}
 
+# %% ../nbs/15_battery.ipynb #d093c515
 def paper_table1(runs: list[dict], # one dict per run: arch, tau, seed and its `report` (a Report), e.g. `sweep.collect`'s records
                 ) -> object: # pandas DataFrame indexed (arch, tau): ESC-50, NSynth, SpeechCmd (%), smoothness; 'Topographic Avg.' rows
     "Table 1: accuracy (%) and Eq. 4 smoothness per (arch, τ), mean over seeds, with a 'Topographic Avg.' row per arch."

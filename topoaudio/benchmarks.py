@@ -271,8 +271,7 @@ def make_speech_commands_fixture(root, # directory to create (the unpacked archi
 # %% ../nbs/06_benchmarks.ipynb #dcb714b5
 class BandEnergy(nn.Module):
     "Stand-in model: log energy in `n_bands` log-spaced bands of a 20-kHz waveform (features only; no training)."
-    def __init__(self,
-                 n_bands: int = 16, # number of log-spaced bands (feature dimension D)
+    def __init__(self, n_bands: int = 16, # number of log-spaced bands (feature dimension D)
                  fmin: float = 100.0, # lowest band edge (Hz)
                  fmax: float = 8000.0, # highest band edge (Hz)
                 ):
@@ -280,8 +279,7 @@ class BandEnergy(nn.Module):
         self.config = dict(name='band_energy', n_bands=n_bands, fmin=fmin, fmax=fmax)
         self.register_buffer('edges', torch.logspace(np.log10(fmin), np.log10(fmax), n_bands + 1))
         self.calls = 0   # how many batches went through `features` (lets tests see cache hits)
-    def features(self,
-                 x, # (B, T) waveforms at 20 kHz
+    def features(self, x, # (B, T) waveforms at 20 kHz
                 ) -> torch.Tensor: # (B, n_bands) log band energies
         self.calls += 1
         p = torch.fft.rfft(x.float(), dim=-1).abs() ** 2
@@ -290,8 +288,7 @@ class BandEnergy(nn.Module):
         ok = (band >= 0) & (band < len(self.edges) - 1)
         e = torch.zeros(x.shape[0], len(self.edges) - 1, device=x.device).index_add_(1, band[ok], p[:, ok])
         return torch.log(e + 1e-6)
-    def forward(self,
-                x, # (B, T) waveforms at 20 kHz
+    def forward(self, x, # (B, T) waveforms at 20 kHz
                ) -> dict: # {'bands': (B, n_bands)}
         return {'bands': self.features(x)}
 
@@ -468,6 +465,7 @@ def _split_protocol(model, name, train, test, label, names, prep, Cs, seed, cach
     return dict(accuracy=acc, per_class=per_class, C=gs.best_params_['linearsvc__C'], n_train=len(train),
                 n_test=len(test), n_features=Xs['train'].shape[1])
 
+# %% ../nbs/06_benchmarks.ipynb #687bf281
 def run_nsynth(model, # nn.Module with .features, or a checkpoint path
                root, # folder holding nsynth-valid/ and nsynth-test/
                train_split: str = 'valid', # split to train on ('train', 'valid' or 'test')

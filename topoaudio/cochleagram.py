@@ -22,12 +22,10 @@ __all__ = ['SR', 'PRESETS', 'freq2erb', 'erb2freq', 'erb_filterbank', 'sinc_kais
 # %% ../nbs/00_cochleagram.ipynb #dfd74ad0
 def freq2erb(f, # frequency (Hz), scalar or array
             ) -> np.ndarray: # ERB number, same shape as f
-    "ERB number of frequency `f` (Hz)."
-    return 9.265 * np.log1p(np.asarray(f, dtype=np.float64) / (24.7 * 9.265))
+    "ERB number of frequency `f` (Hz)."; return 9.265 * np.log1p(np.asarray(f, dtype=np.float64) / (24.7 * 9.265))
 def erb2freq(e, # ERB number, scalar or array
             ) -> np.ndarray: # frequency (Hz), same shape as e
-    "Frequency (Hz) of ERB number `e`."
-    return 24.7 * 9.265 * np.expm1(np.asarray(e, dtype=np.float64) / 9.265)
+    "Frequency (Hz) of ERB number `e`."; return 24.7 * 9.265 * np.expm1(np.asarray(e, dtype=np.float64) / 9.265)
 
 def erb_filterbank(n_samples: int, # signal length the filters will be applied to
                    sr: float = SR, # sampling rate (Hz)
@@ -153,14 +151,12 @@ class Cochleagram(nn.Module):
         self.n_channels = len(self.cf)
         self._plans = {}
 
-    def n_frames(self,
-                 n_samples: int, # signal length (samples)
+    def n_frames(self, n_samples: int, # signal length (samples)
                 ) -> int: # output frames
         "Number of output frames for a signal of `n_samples` samples (valid convolution with stride `hop`)."
         return (n_samples - self.window_size) // self.hop + 1
 
-    def extra_repr(self,
-                  ) -> str: # preset, n_channels, env_sr and naive, shown in the module's repr
+    def extra_repr(self) -> str: # preset, n_channels, env_sr and naive, shown in the module's repr
         return f"preset={self.config['preset']!r}, n_channels={self.n_channels}, env_sr={self.env_sr}, naive={self.naive}"
 
 # %% ../nbs/00_cochleagram.ipynb #fff57832
@@ -236,8 +232,7 @@ def _plan(self: Cochleagram, N: int, device, dtype):
     return self._plans[key]
 
 @patch
-def envelopes(self: Cochleagram,
-              x, # (B, T) or (T,) waveforms at `sr`
+def envelopes(self: Cochleagram, x, # (B, T) or (T,) waveforms at `sr`
              ) -> torch.Tensor: # (B, C, frames) or (C, frames)
     "Downsampled envelopes before compression: (B, T) → (B, C, frames), (T,) → (C, frames)."
     x, single = _check_wave(x, self.window_size)
@@ -245,8 +240,7 @@ def envelopes(self: Cochleagram,
     return y[0] if single else y
 
 @patch
-def forward(self: Cochleagram,
-            x, # (B, T) or (T,) waveforms at `sr`
+def forward(self: Cochleagram, x, # (B, T) or (T,) waveforms at `sr`
            ) -> torch.Tensor: # (B, C, frames) or (C, frames)
     "Compressed cochleagram: (B, T) → (B, C, frames), (T,) → (C, frames)."
     c = self.config
@@ -274,6 +268,7 @@ def resample(wave: np.ndarray, # (T,) or (..., T) waveform
     wave = np.asarray(wave, dtype=np.float64)
     return wave.copy() if r == 1 else resample_poly(wave, r.numerator, r.denominator, axis=-1)
 
+# %% ../nbs/00_cochleagram.ipynb #169df8e9
 def prep_wave(wave: np.ndarray, # (T,) mono waveform
               sr: float, # its sampling rate
               dur: float = 2.0, # seconds to keep (zero-padded at the end if shorter)

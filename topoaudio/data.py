@@ -567,8 +567,7 @@ def config(self: WSNMixtures) -> dict:
 
 # %% ../nbs/03_data.ipynb #2bab48c2
 @patch
-def plan(self: WSNMixtures,
-         index: int, # item index, 0 ≤ index < len(self)
+def plan(self: WSNMixtures, index: int, # item index, 0 ≤ index < len(self)
         ) -> dict: # kind, speech_idx, background_idx, snr_db (and x, bg_seed when used)
     "All random choices of item `index` (no audio): kind, clips, crop positions, SNR."
     if not 0 <= index < len(self): raise IndexError(f'index {index} out of range for {len(self)} items')
@@ -603,8 +602,7 @@ def _background_crop(self: WSNMixtures, j, seed):
 
 # %% ../nbs/03_data.ipynb #96cc426d
 @patch
-def render(self: WSNMixtures,
-           index: int, # item index, 0 ≤ index < len(self)
+def render(self: WSNMixtures, index: int, # item index, 0 ≤ index < len(self)
           ) -> dict: # wave (T,), speech, background (T,) or None, labels, span, and the plan
     "Item `index` with its parts: wave, speech and background as mixed (scaled; None if absent), labels, span of the word, and the plan."
     p = self.plan(index); T = self.T

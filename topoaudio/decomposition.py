@@ -146,8 +146,7 @@ def extremes(self: PairNegentropy, AB: np.ndarray, # (2, N) points
 
 # %% ../nbs/08_decomposition.ipynb #12fafd5b
 @patch
-def entropies(self: PairNegentropy,
-              a: np.ndarray, # (N,) the first row
+def entropies(self: PairNegentropy, a: np.ndarray, # (N,) the first row
               b: np.ndarray, # (N,) the second row
              ) -> np.ndarray: # (2A,)
     "Histogram entropy of the projections of (a, b) on the 2A directions `D`: (2A,)."

@@ -90,8 +90,7 @@ class RidgeLOO:
             raise ValueError('alphas must be a non-empty list of positive finite numbers')
         self.alphas, self.rtol, self.chunk = np.unique(a), rtol, chunk
 
-    def fit(self,
-            X, # (n, p) training features
+    def fit(self, X, # (n, p) training features
             Y, # (n,) or (n, T) training targets
            ) -> RidgeLOO: # self, with alpha_ (T,), cv_mse_ (A, T), dual_coef_ (n, T), intercept_ (T,)
         X, Y = _as_2d(X, 'X'), _as_2d(Y, 'Y')
@@ -129,23 +128,20 @@ def _check(self: RidgeLOO, X):
     return X
 
 @patch
-def decision(self: RidgeLOO,
-             X, # (m, p) features
+def decision(self: RidgeLOO, X, # (m, p) features
             ) -> np.ndarray: # (m, T) prediction minus the training mean
     "Prediction minus the training mean of Y (m, T): exact even where alpha is huge and the variation is ~1e-49."
     X = self._check(X)
     return ((X - self.X_mean_) @ self.X_fit_.T) @ self.dual_coef_
 
 @patch
-def predict(self: RidgeLOO,
-            X, # (m, p) features
+def predict(self: RidgeLOO, X, # (m, p) features
            ) -> np.ndarray: # (m, T) predictions
     "Predicted targets (m, T)."
     return self.decision(X) + self.y_mean_
 
 @patch
-def score(self: RidgeLOO,
-          X, # (m, p) features
+def score(self: RidgeLOO, X, # (m, p) features
           Y, # (m,) or (m, T) observed targets
          ) -> np.ndarray: # (T,) Pearson r (NaN where constant)
     "Pearson r between predictions and `Y`, per target (T,) (NaN where either is constant)."

@@ -55,14 +55,12 @@ class Score:
         if self.status not in STATUSES: raise ValueError(f'status must be one of {STATUSES}, not {self.status!r}')
         self.value = float(self.value) if self.value is not None else np.nan
 
-    def to_dict(self,
-               ) -> dict: # JSON-able dict of the fields
+    def to_dict(self) -> dict: # JSON-able dict of the fields
         "JSON-able dict (arrays become lists, NaN becomes None)."
         return _jsonable(asdict(self))
 
     @classmethod
-    def from_dict(cls,
-                  d: dict, # a dict from `to_dict`
+    def from_dict(cls, d: dict, # a dict from `to_dict`
                  ) -> Score: # the Score
         "Inverse of `to_dict` (raw arrays stay lists; None value → NaN)."
         d = dict(d); d['value'] = np.nan if d.get('value') is None else d['value']
@@ -78,8 +76,7 @@ class Benchmark:
     label: str = ''                 # says "paper" only if it computes the paper's quantity
     description: str = ''           # how it differs from the paper, in words ('' if it does not)
 
-    def run(self,
-            subject: Subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject: Subject, # a `Subject` (see `scoring.as_subject`)
             cache: Cache, # a `Cache` for recordings and fits
            ):
         raise NotImplementedError
@@ -108,8 +105,7 @@ class Benchmark:
 # %% ../nbs/11_scoring.ipynb #250c9814
 class FnBenchmark(Benchmark):
     "A benchmark whose `run` is a function `fn(subject, cache)`."
-    def __init__(self,
-                 identifier: str, # unique name, e.g. 'table2.moran.tonotopy'
+    def __init__(self, identifier: str, # unique name, e.g. 'table2.moran.tonotopy'
                  fn, # fn(subject, cache) -> Score | float | (float, dict)
                  version: int = 1, # version number, recorded in its Scores and in a Report's meta
                  probe_set: str | None = None, # name in `PROBE_SETS` it records, or None
@@ -120,8 +116,7 @@ class FnBenchmark(Benchmark):
         if not identifier: raise ValueError('a benchmark needs an identifier')
         self.identifier, self.fn, self.version, self.probe_set = identifier, fn, version, probe_set
         self.reference, self.label, self.description = reference, label, description
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> Score | float | tuple: # what `fn` returns: a Score, a value, or (value, raw dict)
         return self.fn(subject, cache)
@@ -180,8 +175,7 @@ class Cache:
 
     def _path(self, key): return self.cache_dir/f'{key}.pkl'
 
-    def get(self,
-            key: str, # a key (see `Cache.key`)
+    def get(self, key: str, # a key (see `Cache.key`)
             compute, # compute() -> any picklable value
            ) -> object: # the stored value, or compute() on a miss
         "The value stored under `key`, computing and storing it on a miss."
@@ -213,8 +207,7 @@ def _digest(waves, meta) -> str:
 # %% ../nbs/11_scoring.ipynb #941fb2e5
 class Subject:
     "A model under test: an nn.Module taking waveforms `(B, T)`, with its stages, topographic layers, sheets, front end."
-    def __init__(self,
-                 module: nn.Module, # takes waveforms (B, T) at `sample_rate`
+    def __init__(self, module: nn.Module, # takes waveforms (B, T) at `sample_rate`
                  stages, # analysis stage names (as in `named_modules()`), in order
                  topo_layers=(), # layers with a cortical sheet (may be empty)
                  sheets=None, # {layer: (h, w)}; default row-major `sheet_shape(n_units)`
@@ -251,8 +244,7 @@ class Subject:
 from fastcore.basics import patch
 
 @patch
-def probes(self: Subject,
-           probe_set: str, # a key of `PROBE_SETS`
+def probes(self: Subject, probe_set: str, # a key of `PROBE_SETS`
           ) -> tuple[np.ndarray, dict]: # (waves (N, T) float32, meta with the set's fields and its 'digest')
     "`(waves (N, T) float32, meta)` of a probe set for this subject (built once; `DataUnavailable` if data is absent)."
     if probe_set not in self._probes:
@@ -295,8 +287,7 @@ class _IdSet:
 
 # %% ../nbs/11_scoring.ipynb #5c29d93a
 @patch
-def features(self: Subject,
-             probe_set: str, # a key of `PROBE_SETS`
+def features(self: Subject, probe_set: str, # a key of `PROBE_SETS`
              stages=None, # stage names; default `self.stages`
             ) -> dict[str, np.ndarray]: # {stage: (N, p)}
     "`{stage: (N, p)}` time-averaged features (one cached pass with the responses for the default stages)."
@@ -306,8 +297,7 @@ def features(self: Subject,
     return self._pass(probe_set, stages, [])['features']
 
 @patch
-def responses(self: Subject,
-              probe_set: str, # a key of `PROBE_SETS`
+def responses(self: Subject, probe_set: str, # a key of `PROBE_SETS`
               layers=None, # layer names; default `self.topo_layers`
              ) -> dict[str, np.ndarray]: # {layer: (N, n_units)}
     "`{layer: (N, n_units)}` one response per unit per probe (the layer output averaged over non-unit axes)."
@@ -317,8 +307,7 @@ def responses(self: Subject,
     return self._pass(probe_set, [], layers)['responses']
 
 @patch
-def sheet(self: Subject,
-          layer: str, # layer name
+def sheet(self: Subject, layer: str, # layer name
          ) -> tuple[int, int]: # (h, w)
     "The `(h, w)` sheet of a layer (row-major default for layers outside `topo_layers`)."
     if layer in self.sheets: return self.sheets[layer]
@@ -335,6 +324,7 @@ def _probe_kw(subject, fn) -> dict:
     if subject.frontend is not None and _accepts(fn, 'frontend'): kw['frontend'] = subject.frontend
     return kw
 
+# %% ../nbs/11_scoring.ipynb #0ade4430
 def tones_set(subject, # a `Subject`
               n: int = 40, # number of tones (at most 16 under IN_TEST)
              ) -> tuple[np.ndarray, dict]: # ((n, T) waveforms, {'freqs': (n,) Hz})

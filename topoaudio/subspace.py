@@ -206,33 +206,25 @@ class _Planted(nn.Module):
 
 class LNUnit(_Planted):
     "Linear–nonlinear unit: softplus(gain·(w⋆x) + bias) → `(B, 1, 1, T)`. One filter, one dimension."
-    def __init__(self,
-                 w, # (F, L) the filter, L odd
+    def __init__(self, w, # (F, L) the filter, L odd
                  gain=4.0, # gain in softplus(gain·u + bias)
                  bias=-1.0, # bias in softplus(gain·u + bias)
                 ):
         super().__init__(np.asarray(w)[None]); self.gain, self.bias = gain, bias
-    def forward(self,
-                x, # (B, 1, F, T) cochleagrams
-               ) -> torch.Tensor: # (B, 1, 1, T) response
-        return self.out(F_.softplus(self.gain * self.conv(x) + self.bias))
+    def forward(self, x): return self.out(F_.softplus(self.gain * self.conv(x) + self.bias))
 
+# %% ../nbs/14_subspace.ipynb #279bcd42
 class EnergyUnit(_Planted):
     "Quadrature energy unit: (w₁⋆x)² + (w₂⋆x)² → `(B, 1, 1, T)`. Two filters, two dimensions."
-    def __init__(self,
-                 w1, # (F, L) first filter of the quadrature pair, L odd
+    def __init__(self, w1, # (F, L) first filter of the quadrature pair, L odd
                  w2, # (F, L) second filter of the pair
                 ):
         super().__init__(np.stack([w1, w2]))
-    def forward(self,
-                x, # (B, 1, F, T) cochleagrams
-               ) -> torch.Tensor: # (B, 1, 1, T) response
-        return self.out((self.conv(x) ** 2).sum(1, keepdim=True))
+    def forward(self, x): return self.out((self.conv(x) ** 2).sum(1, keepdim=True))
 
 class DivNormUnit(_Planted):
     "One filter, divisively normalised by the local stimulus energy: softplus(gain·(w⋆x)) / (σ + Σ g·x²) → `(B, 1, 1, T)`."
-    def __init__(self,
-                 w, # (F, L) the unit's one linear filter
+    def __init__(self, w, # (F, L) the unit's one linear filter
                  gain=1.0, # numerator gain
                  sigma=0.01, # semi-saturation constant σ
                  pool=(3.0, 2.0), # s.d. (channels, lags) of the Gaussian energy pool g (Σg = 1), centred on w's peak
@@ -242,9 +234,7 @@ class DivNormUnit(_Planted):
         f0, t0 = np.unravel_index(np.abs(w).argmax(), np.shape(w))
         g = np.exp(-(f - f0) ** 2 / (2 * pool[0] ** 2) - (t - t0) ** 2 / (2 * pool[1] ** 2))
         super().__init__(np.stack([w, g / g.sum()])); self.gain, self.sigma = gain, sigma
-    def forward(self,
-                x, # (B, 1, F, T) cochleagrams
-               ) -> torch.Tensor: # (B, 1, 1, T) response
+    def forward(self, x):
         W, p = self.conv.weight, self.conv.padding
         u, e = F_.conv2d(x, W[:1], padding=p), F_.conv2d(x ** 2, W[1:], padding=p)   # filter output, pooled energy
         return self.out(F_.softplus(self.gain * u) / (self.sigma + e))
@@ -368,8 +358,7 @@ def _poly(Z, degree):
 
 class SubspaceModel:
     "The nonlinearity of a subspace model, `K projections → response`: polynomial ridge (default, closed form) or a small MLP."
-    def __init__(self,
-                 kind: str = 'poly', # 'poly': ridge on polynomial features; 'mlp': one tanh hidden layer, L-BFGS
+    def __init__(self, kind: str = 'poly', # 'poly': ridge on polynomial features; 'mlp': one tanh hidden layer, L-BFGS
                  degree: int = 2, # polynomial degree ('poly'): 2 = a quadratic form of the projections
                  alpha: float = 1e-2, # ridge penalty per sample (inputs and outputs standardised)
                  hidden: int = 16, # hidden units of the MLP ('mlp')
@@ -379,8 +368,7 @@ class SubspaceModel:
         if kind not in ('poly', 'mlp'): raise ValueError(f"kind must be 'poly' or 'mlp', not {kind!r}")
         self.kind, self.degree, self.alpha, self.hidden, self.max_iter, self.seed = kind, degree, alpha, hidden, max_iter, seed
 
-    def fit(self,
-            Z, # (n, K) projections
+    def fit(self, Z, # (n, K) projections
             y, # (n,) responses
            ) -> SubspaceModel: # self, fitted
         Z, y = np.asarray(Z, np.float64), np.asarray(y, np.float64)
@@ -411,8 +399,7 @@ def _fit_mlp(self: SubspaceModel, X, t):
     return net.eval()
 
 @patch
-def predict(self: SubspaceModel,
-            Z, # (n, K) projections
+def predict(self: SubspaceModel, Z, # (n, K) projections
            ) -> np.ndarray: # (n,) predicted responses
     "Predicted responses `(n,)`."
     if not hasattr(self, 'mu_'): raise RuntimeError('call fit first')
@@ -680,16 +667,14 @@ def subspace_analysis(subject, # a `scoring.Subject` whose module is a topoaudio
 class SubspaceBenchmark(Benchmark):
     "One number per subject from `subspace_analysis`: the mean over topographic layers of one `layer_summary` field."
     probe_set = 'natsound165'
-    def __init__(self,
-                 identifier: str, # unique benchmark name
+    def __init__(self, identifier: str, # unique benchmark name
                  key: str, # field of `layer_summary`
                  label: str = '', # human label; says "paper" only if it computes the paper's quantity
                  description: str = '', # how it differs from the paper, in words
                  **params,
                 ):
         self.identifier, self.key, self.label, self.description, self.params = identifier, key, label, description, params
-    def run(self,
-            subject, # a `Subject` (see `scoring.as_subject`)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
             cache, # a `Cache` for recordings and fits
            ) -> tuple: # (mean of the key over layers, {'per_layer', 'params'})
         params = dict(SUBSPACE_TEST if os.environ.get('IN_TEST') else SUBSPACE_DEFAULTS, **self.params)

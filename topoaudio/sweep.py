@@ -207,9 +207,7 @@ _STOPPED_BY: list = []
 
 class SweepInterrupted(KeyboardInterrupt):
     "The sweep was stopped by a signal; its runs were stopped and marked interrupted."
-    def __init__(self,
-                 signum, # number of the signal that stopped the sweep
-                ):
+    def __init__(self, signum): # number of the signal that stopped the sweep
         super().__init__(f'stopped by {signal.Signals(signum).name}'); self.signum = signum
 
 def kill_tree(pids: list[int], # root processes: they and all their descendants are stopped
@@ -714,6 +712,7 @@ def analyse_sweep(out_dir, # the sweep folder (one subfolder per run)
     for n in tqdm(done, desc='analyse'): analyse_run(out_dir/n, probes, n_starts=n_starts, progress=False)
     return report(out_dir, fig_dir)
 
+# %% ../nbs/16_sweep.ipynb #e0750eba
 def sweep(taus=(0, 5, 25, 50, 100), # the τ values
           archs=('cochresnet_small',), # architectures (names of `topoaudio.backbones.create_model`)
           seeds=(0,), # seeds

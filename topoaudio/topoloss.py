@@ -226,14 +226,11 @@ class TopoLoss:
         self.shapes, self.schedule = dict(shapes or {}), schedule
         self.step, self.last, self.tau_now, self._cache = 0, {}, None, None
 
-    def set_step(self,
-                 step: int, # training step (int ≥ 0)
-                ):
+    def set_step(self, step: int): # training step (int ≥ 0)
         "Set the training step used by the τ schedule."
         self.step = int(step)
 
-    def current_tau(self,
-                   ) -> float: # τ at the current step
+    def current_tau(self) -> float: # τ at the current step
         "τ at the current step."
         return float(self.schedule(self.step)) if self.schedule is not None else float(self.tau)
 
@@ -244,8 +241,7 @@ class TopoLoss:
 # %% ../nbs/01_topoloss.ipynb #5d2caa99
 @patch
 @torch.no_grad()
-def resolve(self: TopoLoss,
-            model: nn.Module, # the model the patterns are matched against
+def resolve(self: TopoLoss, model: nn.Module, # the model the patterns are matched against
            ) -> list[str]: # the selected layer names
     "Names of the layers the patterns select (wrapper prefixes stripped); ValueError for a pattern that matches nothing."
     mods = [(_WRAPPERS.sub('', n), m) for n, m in model.named_modules() if n]

@@ -138,8 +138,7 @@ class TrainConfig:
         for ok, msg in checks:
             if not ok: raise ValueError(f'TrainConfig: {msg}')
 
-    def data_recipe(self,
-                   ) -> dict: # data, n_words, n_speakers, clips_per_word, seed and the data_kwargs
+    def data_recipe(self) -> dict: # data, n_words, n_speakers, clips_per_word, seed and the data_kwargs
         "The fields that define the training data."
         return {**dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers, clips_per_word=self.clips_per_word,
                        seed=self.seed), **self.data_kwargs}
@@ -184,8 +183,7 @@ def task_accuracies(out: dict, # {head: logits (B, C)}
 # %% ../nbs/04_trainer.ipynb #861e684a
 class RankBatches(torch.utils.data.Sampler):
     "Index batches of one process for one epoch, starting at global batch `start` (for resume)."
-    def __init__(self,
-                 n: int, # dataset length
+    def __init__(self, n: int, # dataset length
                  batch_size: int, # global batch size
                  rank: int = 0, # index of this process
                  world: int = 1, # number of processes
@@ -242,8 +240,7 @@ class RunLock:
         self.dir, self.fd, self.stale = Path(run_dir), None, None
         self.path = self.dir/'.lock'
 
-    def acquire(self,
-               ) -> RunLock: # self, holding the lock
+    def acquire(self) -> RunLock: # self, holding the lock
         "Take the lock, or raise RunInUse naming the live holder; a lock left by a dead process is taken over (and reported)."
         import fcntl
         self.dir.mkdir(parents=True, exist_ok=True)
