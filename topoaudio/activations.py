@@ -21,7 +21,7 @@ __all__ = ['get_layers', 'record', 'time_average', 'stage_features', 'unit_axis'
 # %% ../nbs/02a_activations.ipynb #64a4770f
 def get_layers(model: nn.Module, # any module
                names, # a layer name or a list of names, as in `model.named_modules()`
-              ) -> dict[str, nn.Module]:
+              ) -> dict[str, nn.Module]: # {name: sub-module}, in the order given
     "The named sub-modules of `model`, with a clear error (listing the valid names) for a name that does not exist."
     if isinstance(names, str): names = [names]
     names = list(names)
@@ -55,10 +55,10 @@ def record(model: nn.Module, # any module; called as `model(batch)`
            waves, # (N, T) waveforms, float or signed-integer PCM (scaled to ±1), batched along the first axis
            layers, # a layer name or list of names (see `get_layers`)
            reduce, # function (module, output tensor (B, ...)) -> (B, p) tensor, applied batch by batch
-           batch_size: int = 16,
+           batch_size: int = 16, # waveforms per forward pass
            progress: bool = True, # show a tqdm progress bar
            device=None, # default: the device of the model's first parameter
-          ) -> dict[str, np.ndarray]:
+          ) -> dict[str, np.ndarray]: # {layer: (N, p) float32}
     "Run `model` over `waves` in eval mode without gradients and return `{layer: (N, p) float32 array}`."
     from tqdm.auto import tqdm
     mods = get_layers(model, layers)
@@ -91,19 +91,21 @@ def record(model: nn.Module, # any module; called as `model(batch)`
     return {n: torch.cat(v).numpy() for n, v in out.items()}
 
 # %% ../nbs/02a_activations.ipynb #0b9b417c
-def time_average(m, o: torch.Tensor) -> torch.Tensor:
+def time_average(m, # the layer (unused; the reducer signature of `record`)
+                 o: torch.Tensor, # layer output (B, C, F, T), (B, L, D) or (B, D)
+                ) -> torch.Tensor: # (B, p): (B, C·F), (B, D) or (B, D)
     "Reduce a layer output to `(B, p)`: conv `(B,C,F,T)` → mean over T, flattened C·F; tokens `(B,L,D)` → mean over L."
     if o.ndim == 4: return o.mean(-1).flatten(1)
     if o.ndim == 3: return o.mean(1)
     if o.ndim == 2: return o
     raise ValueError(f'cannot time-average a layer output of shape {tuple(o.shape)}')
 
-def stage_features(model: nn.Module,
+def stage_features(model: nn.Module, # any module with `stages` or given `stages`; called as `model(batch)`
                    waves, # (N, T) waveforms at the model's sample rate
                    stages=None, # layer names; default `model.stages`
-                   batch_size: int = 16,
-                   progress: bool = True,
-                  ) -> dict[str, np.ndarray]:
+                   batch_size: int = 16, # waveforms per forward pass
+                   progress: bool = True, # show a tqdm progress bar
+                  ) -> dict[str, np.ndarray]: # {stage: (N, p) float32}
     "Time-averaged features `{stage: (N, p)}` of every stage (conv maps keep channel × frequency)."
     if stages is None:
         stages = getattr(model, 'stages', None)
@@ -111,31 +113,36 @@ def stage_features(model: nn.Module,
     return record(model, waves, stages, time_average, batch_size, progress)
 
 # %% ../nbs/02a_activations.ipynb #4ddce417
-def unit_axis(m: nn.Module, o: torch.Tensor) -> int:
+def unit_axis(m: nn.Module, # the layer
+              o: torch.Tensor, # its output (B, ...)
+             ) -> int: # axis of `o` indexing the units
     "The axis of layer output `o` that indexes the units of module `m`."
     if isinstance(m, nn.Linear): return o.ndim - 1
     if isinstance(m, nn.modules.conv._ConvNd): return 1
     return 1 if o.ndim == 4 else o.ndim - 1
 
-def n_units(m: nn.Module) -> int | None:
+def n_units(m: nn.Module, # any module
+           ) -> int | None: # out_features / out_channels, or None
     "Number of units of a Conv/Linear module (output channels / features), None for other modules."
     if isinstance(m, nn.Linear): return m.out_features
     if isinstance(m, nn.modules.conv._ConvNd): return m.out_channels
     return None
 
-def unit_mean(m, o: torch.Tensor) -> torch.Tensor:
+def unit_mean(m, # the layer (Conv/Linear decides the unit axis, see `unit_axis`)
+              o: torch.Tensor, # its output (B, ...)
+             ) -> torch.Tensor: # (B, n_units)
     "Reduce a layer output to `(B, n_units)`: the mean over every non-batch, non-unit axis."
     ax = unit_axis(m, o)
     if ax == 0: raise ValueError(f'layer output of shape {tuple(o.shape)} has no unit axis besides the batch axis')
     o = o.movedim(ax, -1)
     return o.reshape(o.shape[0], -1, o.shape[-1]).mean(1)
 
-def unit_responses(model: nn.Module,
+def unit_responses(model: nn.Module, # any module; called as `model(batch)`
                    waves, # (N, T) waveforms
                    layer: str, # one layer name, e.g. a `model.topo_layers` entry
-                   batch_size: int = 16,
-                   progress: bool = True,
-                  ) -> np.ndarray:
+                   batch_size: int = 16, # waveforms per forward pass
+                   progress: bool = True, # show a tqdm progress bar
+                  ) -> np.ndarray: # (N, n_units) float32
     "One response per unit per sound: `(N, n_units)`, the layer output averaged over all non-unit axes."
     r = record(model, waves, [layer], unit_mean, batch_size, progress)[layer]
     n = n_units(get_layers(model, layer)[layer])
@@ -145,7 +152,7 @@ def unit_responses(model: nn.Module,
 # %% ../nbs/02a_activations.ipynb #fdc7942e
 def sheet_positions(n_units: int, # number of units in the layer
                     shape=None, # (h, w); default `topoloss.sheet_shape(n_units)`
-                   ) -> np.ndarray:
+                   ) -> np.ndarray: # (n_units, 2) float64 (x, y) = (column, row)
     "`(n_units, 2)` float array of sheet coordinates `(x, y)` = (column, row), row-major as in TopoLoss."
     h, w = sheet_shape(n_units, shape)
     i = np.arange(n_units)
@@ -165,7 +172,8 @@ def _ramp(n: int, sr: int, ramp: float = 0.01) -> np.ndarray:
     w[:k], w[n - k:] = r, r[::-1]
     return w
 
-def as_frontend(frontend): # a `Cochleagram`, a preset name ('cfg1', 'small'), a model with a `.frontend`, or None
+def as_frontend(frontend, # a `Cochleagram`, a preset name ('cfg1', 'small'), a model with a `.frontend`, or None
+               ) -> nn.Module | None: # the `Cochleagram`, or None
     "The `Cochleagram` a probe set is played through (None stays None), with a clear error for a model without one."
     from topoaudio.cochleagram import Cochleagram, PRESETS
     if frontend is None or isinstance(frontend, Cochleagram): return frontend
@@ -187,11 +195,12 @@ def _check_range(kind, vals, lo, hi, why, strict):
 
 # %% ../nbs/02a_activations.ipynb #86613596
 def tone_probes(freqs=None, # frequencies in Hz; default `n` log-spaced from 50 Hz to 8 kHz (inside the front end's range)
-                sr: int = SR, dur: float = 2.0, # sample rate (Hz) and duration (s)
+                sr: int = SR, # sample rate (Hz)
+                dur: float = 2.0, # duration (s)
                 n: int = 40, # number of default frequencies
                 frontend=None, # front end (see `as_frontend`): frequencies must lie in its filter bank's [low_lim, high_lim]
                 strict: bool = True, # refuse (True) or only warn about frequencies outside that range
-               ) -> tuple[np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray]: # (waves (n, sr·dur) float32, freqs (n,) Hz)
     "Pure tones with 10-ms ramps at RMS 0.1: `(waves (n, sr·dur) float32, freqs (n,) Hz)`."
     fe = as_frontend(frontend)
     lo, hi = (50., 8000.) if fe is None else (max(50., fe.config['low_lim']), min(8000., fe.config['high_lim']))
@@ -215,14 +224,15 @@ def _am_noise(rates, sr, dur, depth, seed) -> np.ndarray:
     return _rms_normalise(carrier * env * _ramp(len(t), sr))
 
 def am_probes(rates=None, # modulation rates in Hz; default `n` log-spaced from 2 Hz to the front end's passband (256 Hz without one)
-              sr: int = SR, dur: float = 2.0,
+              sr: int = SR, # sample rate (Hz)
+              dur: float = 2.0, # duration (s)
               n: int = 15, # number of default rates
               depth: float = 1.0, # modulation depth m in [0, 1]
               seed: int = 0, # seeds the noise carrier and the modulation phases
               frontend=None, # front end (see `as_frontend`); its envelope passband bounds the rates
               max_atten_db: float = 6.0, # passband criterion: modulation attenuated by at most this much on the way in
               strict: bool = True, # refuse (True) or only warn about rates above the passband
-             ) -> tuple[np.ndarray, np.ndarray]:
+             ) -> tuple[np.ndarray, np.ndarray]: # (waves (n, sr·dur) float32, rates (n,) Hz)
     "Sinusoidally amplitude-modulated white noise at RMS 0.1: `(waves (n, sr·dur) float32, rates (n,) Hz)`."
     fe = as_frontend(frontend)
     if fe is not None and fe.sr != sr: raise ValueError(f'the front end runs at {fe.sr} Hz, the probes at sr={sr}')
@@ -246,7 +256,7 @@ def modulation_transfer(frontend, # `Cochleagram`, preset name, or model with `.
                         seed: int = 0, # carrier seed (as in `am_probes`)
                         dur: float = 2.0, # probe duration, s
                         floor: bool = False, # also measure the unmodulated carrier (the noise floor)
-                       ) -> dict:
+                       ) -> dict: # rate, depth_out, gain_db (and floor_db if floor): (n,) each; NaN at rates that alias to 0 or Nyquist
     "Depth of AM noise's modulation in the cochleagram envelopes: `{'rate', 'depth_out', 'gain_db'(, 'floor_db')}`, each (n,)."
     fe = as_frontend(frontend)
     if fe is None: raise ValueError('modulation_transfer needs a front end')
@@ -272,8 +282,9 @@ _PASSBANDS = {}
 def envelope_passband(frontend, # `Cochleagram`, preset name, or model with `.frontend` (see `as_frontend`)
                       max_atten_db: float = 6.0, # attenuation allowed (dB below the input modulation depth)
                       lo: float = 2.0, # lowest rate tried, Hz
-                      seed: int = 0, dur: float = 2.0, # carrier seed and duration (as in `am_probes`)
-                     ) -> float:
+                      seed: int = 0, # carrier seed (as in `am_probes`)
+                      dur: float = 2.0, # carrier duration, s
+                     ) -> float: # the passband edge (Hz), cached per arguments
     "Highest AM rate (Hz) that reaches the cochleagram attenuated by at most `max_atten_db` (and below env_sr/2)."
     import json
     fe = as_frontend(frontend)
@@ -297,8 +308,9 @@ def envelope_passband(frontend, # `Cochleagram`, preset name, or model with `.fr
     return float(a)
 
 # %% ../nbs/02a_activations.ipynb #a0687874
-def natural_probes(sr: int = SR, dur: float = 2.0,
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def natural_probes(sr: int = SR, # sample rate (Hz)
+                   dur: float = 2.0, # duration (s) kept of each sound
+                  ) -> tuple[np.ndarray, np.ndarray]: # (waves (165, sr·dur) float32 at RMS 0.1, categories (165,) str)
     "The 165 NH2015 natural sounds: `(waves (165, sr·dur) float32 at RMS 0.1, categories (165,) str)`."
     from topoaudio.cochleagram import load_audio, prep_wave
     tab = natsound_table()

@@ -43,7 +43,8 @@ class Backbone(nn.Module):
         else: self.frontend = None
         self.heads = nn.ModuleDict({k: nn.Linear(dim, n) for k, n in n_classes.items()})
 
-    def cochleagram(self, x: torch.Tensor) -> torch.Tensor:
+    def cochleagram(self, x: torch.Tensor, # waveforms (B, T) or (T,), or cochleagrams (B, F, T) or (B, 1, F, T)
+                   ) -> torch.Tensor: # (B, 1, F, T)
         "Model input as a cochleagram `(B, 1, F, T)`: waveforms go through the front end, cochleagrams pass."
         if x.ndim == 4: return x
         if x.ndim == 3: return x[:, None]
@@ -55,11 +56,13 @@ class Backbone(nn.Module):
             return (c[None] if x.ndim == 1 else c)[:, None]
         raise ValueError(f'expected waveforms (B, T) or cochleagrams (B, 1, F, T), got shape {tuple(x.shape)}')
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
+                ) -> torch.Tensor: # (B, D) penultimate features
         "Penultimate representation `(B, D)`."
         return self.embed(self.cochleagram(x))
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, # model input: waveforms (B, T) if the model has a front end, else cochleagrams (B, 1, F, T)
+               ) -> dict[str, torch.Tensor]: # {head: logits (B, n_classes)}
         "`{head: logits (B, n_classes)}`."
         f = self.features(x)
         return {k: h(f) for k, h in self.heads.items()}
@@ -70,7 +73,10 @@ def _conv(cin, cout, k, stride=1): return nn.Conv2d(cin, cout, k, stride, k // 2
 class BasicBlock(nn.Module):
     "Two 3×3 convs; `conv2` is the topographic layer."
     expansion = 1
-    def __init__(self, cin, width, stride=1):
+    def __init__(self, cin, # input channels
+                 width, # output channels
+                 stride=1, # stride of the first 3×3 conv (and the shortcut)
+                ):
         super().__init__()
         self.conv1, self.bn1 = _conv(cin, width, 3, stride), nn.BatchNorm2d(width)
         self.conv2, self.bn2 = _conv(width, width, 3), nn.BatchNorm2d(width)
@@ -87,7 +93,10 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     "1×1 → 3×3 (stride here; `conv2`, the topographic layer) → 1×1 ×4."
     expansion = 4
-    def __init__(self, cin, width, stride=1):
+    def __init__(self, cin, # input channels
+                 width, # bottleneck channels; the block outputs 4·width
+                 stride=1, # stride of the 3×3 conv (and the shortcut)
+                ):
         super().__init__()
         out = width * 4
         self.conv1, self.bn1 = _conv(cin, width, 1), nn.BatchNorm2d(width)
@@ -138,7 +147,8 @@ class CochResNet(Backbone):
             if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
             elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    def embed(self, c: torch.Tensor) -> torch.Tensor:
+    def embed(self, c: torch.Tensor, # (B, 1, F, T) cochleagrams
+             ) -> torch.Tensor: # (B, C) pooled features
         "Cochleagram `(B, 1, F, T)` → pooled `(B, C)`."
         x = self.maxpool(self.relu(self.bn1(self.conv1(c))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
@@ -147,18 +157,25 @@ class CochResNet(Backbone):
 # %% ../nbs/02_backbones.ipynb #48d42422
 class PatchEmbed(nn.Module):
     "One-channel cochleagram `(B, 1, F, T)` → patch tokens `(B, n_f·n_t, D)`."
-    def __init__(self, dim, patch=16, stride=16):
+    def __init__(self, dim, # embedding dimension (output channels)
+                 patch=16, # patch size (conv kernel, both axes)
+                 stride=16, # patch stride (both axes)
+                ):
         super().__init__()
         self.proj = nn.Conv2d(1, dim, patch, stride)
         self.patch, self.stride = patch, stride
-    def grid(self, F_, T_):
+    def grid(self, F_, # cochleagram frequency channels F
+             T_, # cochleagram frames T
+            ) -> tuple[int, int]: # (n_f, n_t) patches along frequency and time
         "Patch grid `(n_f, n_t)` for an `F × T` cochleagram."
         if F_ < self.patch or T_ < self.patch: raise ValueError(f'cochleagram {F_}×{T_} is smaller than one {self.patch}×{self.patch} patch')
         return (F_ - self.patch) // self.stride + 1, (T_ - self.patch) // self.stride + 1
     def forward(self, x): return self.proj(x).flatten(2).transpose(1, 2)
 
 class Attention(nn.Module):
-    def __init__(self, dim, heads):
+    def __init__(self, dim, # embedding dimension; divisible by heads
+                 heads, # number of attention heads
+                ):
         super().__init__()
         if dim % heads: raise ValueError(f'embed_dim {dim} is not divisible by heads {heads}')
         self.heads, self.qkv, self.proj = heads, nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
@@ -168,7 +185,9 @@ class Attention(nn.Module):
         return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, N, D))
 
 class Mlp(nn.Module):
-    def __init__(self, dim, hidden):
+    def __init__(self, dim, # embedding dimension (input and output)
+                 hidden, # hidden features
+                ):
         super().__init__()
         self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
     def forward(self, x): return self.fc2(self.act(self.fc1(x)))
@@ -176,7 +195,10 @@ class Mlp(nn.Module):
 # %% ../nbs/02_backbones.ipynb #56fff2ca
 class Block(nn.Module):
     "Pre-norm transformer block; `mlp.fc1` is the topographic layer."
-    def __init__(self, dim, heads, hidden):
+    def __init__(self, dim, # embedding dimension
+                 heads, # number of attention heads
+                 hidden, # hidden features of the MLP
+                ):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), Attention(dim, heads)
         self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), Mlp(dim, hidden)
@@ -265,7 +287,8 @@ def create_model(name: str, # a key of `MODELS`
                  n_classes: dict | int | None = None, # {head: classes}; None → word 794, speaker 433, background 517
                  frontend: str | None = 'default', # 'default', 'cfg1', 'small', or None (model takes cochleagrams)
                  seed: int | None = None, # seed for the initial weights (None: global RNG)
-                 **kw) -> Backbone:
+                 **kw,
+                ) -> Backbone: # the model, with `config` set so that create_model(**model.config) rebuilds it
     "Build a registered backbone; `kw` overrides the preset's architecture fields."
     if name not in MODELS: raise ValueError(f'unknown model {name!r}; choose one of {list(MODELS)}')
     spec = dict(MODELS[name])
@@ -286,7 +309,7 @@ def create_model(name: str, # a key of `MODELS`
 # %% ../nbs/02_backbones.ipynb #e750b505
 def stage_shapes(model: Backbone, # any backbone
                  x: torch.Tensor, # model input (waveforms or cochleagrams)
-                ) -> dict[str, tuple]:
+                ) -> dict[str, tuple]: # {stage: output shape without the batch axis}
     "Output shape (without the batch axis) of every analysis stage, in order, from one forward pass."
     out, hooks = {}, []
     for s in model.stages:
@@ -300,14 +323,14 @@ def stage_shapes(model: Backbone, # any backbone
 # %% ../nbs/02_backbones.ipynb #f07fc32e
 def n_params(model: nn.Module, # a backbone
              heads: bool = False, # include the task heads
-            ) -> int:
+            ) -> int: # number of parameters
     "Number of parameters, by default without the task heads."
     return sum(p.numel() for n, p in model.named_parameters() if heads or not n.startswith('heads.'))
 
 # %% ../nbs/02_backbones.ipynb #b189587e
 def random_init(model_or_name: Backbone | str, # a backbone (its config is reused) or a registry name
                 seed: int = 0, # seed of the new initial weights
-               ) -> Backbone:
+               ) -> Backbone: # a new, freshly initialised model
     "A freshly initialised model of the same architecture, seeded."
     if isinstance(model_or_name, str): return create_model(model_or_name, seed=seed)
     cfg = getattr(model_or_name, 'config', None)
@@ -317,7 +340,7 @@ def random_init(model_or_name: Backbone | str, # a backbone (its config is reuse
 @torch.no_grad()
 def permute_weights(model: nn.Module, # a (trained) model
                     seed: int = 0, # seed of the permutations
-                   ) -> nn.Module:
+                   ) -> nn.Module: # the permuted copy, with `permuted_seed` set
     "A copy of `model` with each parameter tensor's entries shuffled (one permutation per tensor, over all its elements)."
     g = torch.Generator().manual_seed(seed)
     new = copy.deepcopy(model)

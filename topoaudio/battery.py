@@ -23,7 +23,8 @@ __all__ = ['MAP_LAYERS', 'PAPER_T2', 'CONTROLS', 'RANDOM_INIT_SEED', 'EXTENSIONS
            'plot_report_moran', 'plot_report_match', 'paper_table1', 'paper_table2', 'fig5_summary', 'cli']
 
 # %% ../nbs/15_battery.ipynb #68d20636
-def paper_layers(subject: Subject) -> dict[str, list[str]]:
+def paper_layers(subject: Subject, # a `Subject` with topographic layers
+                ) -> dict[str, list[str]]: # {'early': layer names, 'late': layer names}
     "`{'early': [...], 'late': [...]}`: the topographic layers the paper's maps and averages use (see above)."
     tl = subject.topo_layers
     if not tl: raise DataUnavailable(f'{subject.name} has no topographic layers (give `topo_layers` to `wrap`)')
@@ -39,8 +40,10 @@ def paper_layers(subject: Subject) -> dict[str, list[str]]:
 MAP_LAYERS = dict(tonotopy='early', am='early', speech='late', music='late')
 
 # %% ../nbs/15_battery.ipynb #9f733f8b
-def subject_maps(subject: Subject, layers=None, # default: all topographic layers
-                 kinds=('tonotopy', 'am', 'speech', 'music')) -> dict[str, dict[str, np.ndarray]]:
+def subject_maps(subject: Subject, # a `Subject`
+                 layers=None, # default: all topographic layers
+                 kinds=('tonotopy', 'am', 'speech', 'music'), # map kinds among 'tonotopy', 'am', 'speech', 'music'
+                ) -> dict[str, dict[str, np.ndarray]]: # {layer: {map: (n_units,)}}
     "`{layer: {map: (n_units,)}}` for the requested map kinds (`DataUnavailable` if a needed probe set is absent)."
     layers = subject.topo_layers if layers is None else list(layers)
     out = {L: {} for L in layers}
@@ -67,7 +70,7 @@ PAPER_T2 = {  # ResNet-50 τ = 0 / 5 / 25 / 50 / 100, AST-Base τ = 0 / 5 / 25 /
 class MoranBenchmark(Benchmark):
     "Table 2: Moran's I of one map kind per layer, averaged over the paper's relevant layers."
     version = 1
-    def __init__(self, kind: str):
+    def __init__(self, kind: str): # map: 'tonotopy', 'am', 'speech' or 'music' (a key of `PAPER_T2`)
         self.kind = kind
         self.identifier = f'table2.moran.{kind}'
         self.probe_set = {'tonotopy': 'tones', 'am': 'am'}.get(kind, 'natsound165')
@@ -76,7 +79,9 @@ class MoranBenchmark(Benchmark):
                               resnet50=rn, ast_base=ast, **({'brain': brain} if brain is not None else {}))
         self.label = f"paper Table 2: Moran's I, {kind} map, mean over the relevant ({MAP_LAYERS[kind]}) layers"
 
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         maps = subject_maps(subject, kinds=(self.kind,))
         per = {L: topography.map_metrics(m[self.kind], subject.sheets[L])['moran'] for L, m in maps.items()}
         rel = paper_layers(subject)[MAP_LAYERS[self.kind]]
@@ -96,7 +101,7 @@ def _fallback_tuning_smoothness(responses, shape) -> dict:
 
 def tuning_smoothness(responses, # (n_stimuli, n_units) response profiles
                       shape, # (h, w) sheet
-                     ) -> dict:
+                     ) -> dict: # `topography.tuning_smoothness`'s result (S, curve, distances, …)
     "Eq. 4 smoothness: `topography.tuning_smoothness` if present, else the marked fallback."
     fn = getattr(topography, 'tuning_smoothness', None) or _fallback_tuning_smoothness
     return fn(responses, shape)
@@ -106,7 +111,9 @@ class SmoothnessBenchmark(Benchmark):
     identifier, version, probe_set = 'table1.smoothness', 1, 'natsound165'
     reference = dict(value=1.01, baseline=0.34, source='paper Table 1, ResNet-50 topographic avg. (baseline 0.34)')
     label = 'paper Table 1: smoothness (Eq. 4), tuning dissimilarity (1 − r over the 165 sounds) vs sheet distance'
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         if not subject.topo_layers: raise DataUnavailable(f'{subject.name} has no topographic layers')
         r = subject.responses('natsound165')
         per = {L: float(tuning_smoothness(r[L], subject.sheets[L])['S']) for L in subject.topo_layers}
@@ -122,7 +129,8 @@ _DATASETS = {  # name → (env var, candidate sub-folders, check)
     'speech_commands': ('TOPOAUDIO_SPEECH_COMMANDS', ('speech_commands_v0.02', 'speech_commands'),
                         lambda p: (p/'testing_list.txt').exists() and (p/'validation_list.txt').exists())}
 
-def dataset_root(name: str) -> Path:
+def dataset_root(name: str, # 'esc50', 'nsynth' or 'speech_commands'
+                ) -> Path: # the first candidate folder holding the dataset
     "The root of an external benchmark dataset, or `DataUnavailable` saying where it looked."
     from topoaudio.fetch import cache_dir
     env, subs, ok = _DATASETS[name]
@@ -152,11 +160,15 @@ class _LastStage(nn.Module):
 class AccuracyBenchmark(Benchmark):
     "Table 1: linear-SVM accuracy on a downstream dataset through the 06 protocol."
     version = 1
-    def __init__(self, name, paper):
+    def __init__(self, name, # 'esc50', 'nsynth' or 'speech_commands'
+                 paper, # (baseline, topographic average) accuracies of paper Table 1, fractions
+                ):
         self.name, self.identifier = name, f'table1.{name}'
         self.reference = dict(value=paper[1], baseline=paper[0], source='paper Table 1, ResNet-50 topographic avg. (baseline)')
         self.label = f'paper Table 1: {name} accuracy (06 protocol, linear SVM on the penultimate features)'
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         from topoaudio import benchmarks as B
         root = dataset_root(self.name)
         if subject.sample_rate != B.SR: raise DataUnavailable(f'the 06 protocols feed 20-kHz input; {subject.name} takes {subject.sample_rate} Hz')
@@ -169,7 +181,7 @@ for n, ref in dict(esc50=(0.8169, 0.8079), nsynth=(0.9829, 0.9849), speech_comma
     register(AccuracyBenchmark(n, ref), sets='paper')
 
 # %% ../nbs/15_battery.ipynb #2463d2ad
-def neural_root() -> list[Path]:
+def neural_root() -> list[Path]: # candidate folders from TOPOAUDIO_NEURAL, TOPOAUDIO_NH2015 and TOPOAUDIO_DATA (those set)
     "Candidate roots of the Tuckute/Feather 2023 data archive."
     c = [os.environ.get('TOPOAUDIO_NEURAL'), os.environ.get('TOPOAUDIO_NH2015')]   # the latter as in topoaudio.rsa
     if os.environ.get('TOPOAUDIO_DATA'): c += [Path(os.environ['TOPOAUDIO_DATA'])/'tuckute_feather_2023', os.environ['TOPOAUDIO_DATA']]
@@ -196,7 +208,7 @@ def voxel_encoding(features: dict, # {stage: (165, p)} time-averaged features, n
                    meta, # voxel table: a subject column and boolean roi_* columns
                    splits=None, # (train, test) bool (165, S); default the released NH2015 splits
                    select=range(5), # splits that choose the best stage; the others score it
-                  ) -> dict:
+                  ) -> dict: # curves {roi: {stage: r²}}, best_layer {roi: {score, layer}}, value (held-out best-stage r², all voxels)
     "Per-stage noise-corrected r² curves (all voxels and per ROI) and the held-out best stage, overall and per ROI."
     from topoaudio import encoding as E
     stages = list(features)
@@ -213,13 +225,18 @@ def voxel_encoding(features: dict, # {stage: (165, p)} time-averaged features, n
                 best_layer={r: dict(score=float(b['mean']), layer=[stages[i] for i in b['layer']]) for r, b in best.items()},
                 value=float(best['all']['mean']))
 
+# %% ../nbs/15_battery.ipynb #7c217701
 class VoxelEncodingBenchmark(Benchmark):
     "Fig. 2B/2C: voxelwise noise-corrected encoding on NH2015 or B2021: per stage, per ROI, best stage (held out)."
     version, probe_set = 1, 'natsound165'
-    def __init__(self, which, fig):
+    def __init__(self, which, # voxel dataset: 'nh2015' or 'b2021'
+                 fig, # paper figure it reproduces, e.g. 'fig2b' (the identifier's prefix)
+                ):
         self.which, self.identifier = which, f'{fig}.{which}'
         self.label = f'paper Fig. {fig[3:].upper()}: {which.upper()} voxelwise noise-corrected r², best stage chosen on 5 splits, scored on 5'
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         d = _load_voxels(self.which)
         feats = subject.features('natsound165')
         r = cache.get(Cache.key(subject.fingerprint, self.identifier, self.version, list(feats)),
@@ -234,7 +251,9 @@ class ComponentEncodingBenchmark(Benchmark):
     "Ridge encoding of the six NH2015 component profiles per stage (not the paper's voxelwise Fig. 2B)."
     identifier, version, probe_set = 'nh2015.component_encoding', 1, 'natsound165'
     label = 'component-profile encoding (six NH2015 component profiles, no voxels, no noise correction; not Fig. 2B)'
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         from topoaudio.encoding import encode
         from topoaudio.fetch import nh2015_components, DataError
         try: comp = nh2015_components()
@@ -252,7 +271,9 @@ class MapsBenchmark(Benchmark):
     "Figs. 3–4: the tonotopy/AM maps of the early layers and the speech/music maps of the late layer."
     identifier, version, probe_set = 'fig34.maps', 1, None
     label = "paper Figs. 3–4: maps at the paper's layers (tonotopy/AM early, speech/music late)"
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         pl = paper_layers(subject)
         maps = {L: dict(m) for L, m in subject_maps(subject, pl['early'], ('tonotopy', 'am')).items()}
         try:
@@ -280,12 +301,14 @@ def _matching(subject, cache) -> dict:
 class MatchBenchmark(Benchmark):
     "Fig. 5: correlation of the best-matching model component with the brain's speech or music component."
     version, probe_set = 1, 'natsound165'
-    def __init__(self, target):
+    def __init__(self, target): # brain component: 'speech' or 'music'
         self.target, self.identifier = target, f'fig5.match.{target}'
         self.reference = dict(value={'speech': 0.56, 'music': 0.915}[target], baseline={'speech': 0.30, 'music': 0.84}[target],
                               source='paper Fig. 5: median over topographic models (baseline)')
         self.label = f'paper Fig. 5: {target} component match (non-parametric ICA per stage, best stage)'
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         per = _matching(subject, cache)[self.target]
         best = max(per, key=lambda k: per[k])
         n = getattr(subject, 'ica_starts', None)
@@ -299,10 +322,12 @@ class AngleBenchmark(Benchmark):
     "Fig. 6: tonotopy–AM gradient angle in the early or late layers."
     version, probe_set = 1, 'am'
     reference = dict(value=90.0, source='brain: tonotopic and periodotopic gradients roughly orthogonal (Baumann et al. 2011)')
-    def __init__(self, which):
+    def __init__(self, which): # 'early' or 'late' layers (see `paper_layers`)
         self.which, self.identifier = which, f'fig6.angle.{which}'
         self.label = f'paper Fig. 6: tonotopy–AM gradient angle, {which} layers'
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score: # the score (status ok; `__call__` turns errors into failed/skipped)
         layers = paper_layers(subject)['early' if self.which == 'early' else 'late']
         if flat := [L for L in layers if min(subject.sheets[L]) < 2]:
             raise DataUnavailable(f'{", ".join(flat)}: a one-row sheet {subject.sheets[flat[0]]} has no 2-D gradient')
@@ -321,7 +346,7 @@ RANDOM_INIT_SEED = 1000   # random-init controls use seed 1000 + `seed`: never t
 
 class FrontendModel(nn.Module):
     "The cochleagram as a model: waveforms `(B, T)` → `coch` output `(B, frames, channels)` (channels are the units)."
-    def __init__(self, frontend):
+    def __init__(self, frontend): # waveform (B, T) → cochleagram (B, channels, frames) module
         super().__init__(); self.frontend, self.coch = frontend, nn.Identity()
     def forward(self, x): return self.coch(self.frontend(x).transpose(1, 2))
 
@@ -334,8 +359,10 @@ def _reset(module: nn.Module, seed: int) -> nn.Module:
     return new
 
 # %% ../nbs/15_battery.ipynb #74ddb203
-def control_subject(subject: Subject, kind: str, # 'cochleagram' | 'random_init' | 'permuted'
-                    seed: int = 0) -> Subject:
+def control_subject(subject: Subject, # the model's `Subject`
+                    kind: str, # 'cochleagram' | 'random_init' | 'permuted'
+                    seed: int = 0, # seed of the random init / permutation
+                   ) -> Subject: # the control as a Subject
     "The control `kind` of a subject (same stages, layers, sheets, sample rate and front end)."
     from topoaudio.backbones import Backbone, random_init, permute_weights
     from topoaudio.benchmarks import model_fingerprint
@@ -361,7 +388,7 @@ def control_subject(subject: Subject, kind: str, # 'cochleagram' | 'random_init'
 # %% ../nbs/15_battery.ipynb #ff0ffd79
 EXTENSIONS = ('rsa', 'hrf', 'subspace')
 
-def load_extensions() -> list[str]:
+def load_extensions() -> list[str]: # names of the modules imported
     "Import the optional benchmark modules that exist; returns the names loaded."
     out = []
     for n in EXTENSIONS:
@@ -369,7 +396,8 @@ def load_extensions() -> list[str]:
             importlib.import_module(f'topoaudio.{n}'); out.append(n)
     return out
 
-def brain_table2(cache: Cache | None = None) -> dict[str, float]:
+def brain_table2(cache: Cache | None = None, # memoise the result in this `Cache` (None: compute)
+                ) -> dict[str, float]: # {'speech': I, 'music': I}, or {} without the data
     "`{'speech': I, 'music': I}` of the NH2015 group maps (mean of hemispheres); `{}` without the data."
     from topoaudio.fetch import DataError
     def compute():
@@ -378,7 +406,7 @@ def brain_table2(cache: Cache | None = None) -> dict[str, float]:
     return compute() if cache is None else cache.get(Cache.key('brain_table2', 1), compute)
 
 # %% ../nbs/15_battery.ipynb #18b5c1b2
-def data_digests() -> dict[str, str]:
+def data_digests() -> dict[str, str]: # {data file or folder: sha256}
     "sha256 of the shipped data the paper set reads (natural sounds, NH2015 components, maps, splits, voxel layout)."
     from topoaudio.fetch import registry
     reg = registry()
@@ -446,7 +474,8 @@ def _jsonable_meta(m: dict) -> dict:
 class Report:
     "The scores of one model and its controls, with the metadata to reproduce them."
     def __init__(self, records: list[dict], # {'subject', 'control', 'fingerprint', 'seconds', 'score': Score}
-                 meta: dict):
+                 meta: dict, # model, fingerprint, stages, topo_layers, sheets, probes, data digests, brain row, timing, version
+                ):
         self.records, self.meta = records, meta
 
     @property
@@ -460,13 +489,18 @@ class Report:
                      label=r['score'].label, message=r['score'].message, seconds=r['seconds']) for r in self.records]
         return pd.DataFrame(rows)
 
-    def get(self, benchmark: str, control: str = 'model') -> Score:
+    def get(self, benchmark: str, # benchmark identifier
+            control: str = 'model', # 'model' or a control kind (e.g. 'random_init')
+           ) -> Score: # that Score
         "The Score of one benchmark for the model (or a control)."
         for r in self.records:
             if r['score'].benchmark == benchmark and r['control'] == control: return r['score']
         raise KeyError(f'no score for {benchmark!r} ({control}); have {sorted({r["score"].benchmark for r in self.records})}')
 
-    def value(self, benchmark: str, control: str = 'model') -> float: return self.get(benchmark, control).value
+    def value(self, benchmark: str, # benchmark identifier
+              control: str = 'model', # 'model' or a control kind
+             ) -> float: # the Score's value
+        return self.get(benchmark, control).value
 
     def __repr__(self):
         c = self.df.status.value_counts().to_dict()
@@ -476,7 +510,8 @@ class Report:
 from fastcore.basics import patch
 
 @patch
-def to_json(self: Report, path=None) -> str:
+def to_json(self: Report, path=None, # file to write (None: only return the text)
+           ) -> str: # the JSON text
     "JSON text (format `topoaudio-report-1`); also written to `path` if given."
     from topoaudio.scoring import _jsonable
     d = dict(format='topoaudio-report-1', meta=_jsonable(self.meta),
@@ -495,7 +530,8 @@ def from_json(cls: Report, src) -> Report:
     return cls([dict({k: v for k, v in r.items() if k != 'score'}, score=Score.from_dict(r['score'])) for r in d['records']], d['meta'])
 
 @patch
-def compare(self: Report, other: Report) -> 'pd.DataFrame':
+def compare(self: Report, other: Report, # another Report
+           ) -> 'pd.DataFrame': # control, benchmark, status, value, status_other, value_other, delta, reference
     "Benchmark values of two reports side by side (matched on control kind and benchmark), with their difference."
     a, b = self.df, other.df
     m = a.merge(b, on=['control', 'benchmark'], how='outer', suffixes=('', '_other'))
@@ -509,7 +545,7 @@ def _fmt(v, status='ok'):
     return f'{v:.3f}' if abs(v) < 100 else f'{v:.1f}'
 
 @patch
-def to_markdown(self: Report) -> str:
+def to_markdown(self: Report) -> str: # the Markdown text
     "The report as Markdown: the score table, the brain row, notes, skipped and failed benchmarks."
     df = self.df
     kinds = list(dict.fromkeys(df.control))
@@ -648,7 +684,9 @@ def _runs_frame(runs, ids: dict, control='model'):
 T1_COLS = {'ESC-50': 'table1.esc50', 'NSynth': 'table1.nsynth', 'SpeechCmd': 'table1.speech_commands', 'Smoothness': 'table1.smoothness'}
 T2_COLS = {k: f'table2.moran.{k}' for k in ('tonotopy', 'am', 'music', 'speech')}
 
-def paper_table1(runs: list[dict]):
+# %% ../nbs/15_battery.ipynb #d093c515
+def paper_table1(runs: list[dict], # one dict per run: arch, tau, seed and its `report` (a Report), e.g. `sweep.collect`'s records
+                ) -> object: # pandas DataFrame indexed (arch, tau): ESC-50, NSynth, SpeechCmd (%), smoothness; 'Topographic Avg.' rows
     "Table 1: accuracy (%) and Eq. 4 smoothness per (arch, τ), mean over seeds, with a 'Topographic Avg.' row per arch."
     import pandas as pd
     df = _runs_frame(runs, T1_COLS)
@@ -658,13 +696,16 @@ def paper_table1(runs: list[dict]):
     avg = t[t.tau.astype(float) > 0].groupby('arch').mean(numeric_only=True).reset_index().assign(tau='Topographic Avg.')
     return pd.concat([t, avg], ignore_index=True).sort_values('arch', kind='stable').set_index(['arch', 'tau'])
 
-def paper_table2(runs: list[dict], brain: dict | None = None):
+def paper_table2(runs: list[dict], # one dict per run: arch, tau, seed and its `report` (a Report), e.g. `sweep.collect`'s records
+                 brain: dict | None = None, # {'speech': I, 'music': I} brain row (`brain_table2`), or None
+                ) -> object: # pandas DataFrame indexed (arch, tau): Moran's I per map; ('NH2015 brain', NaN) row if `brain`
     "Table 2: Moran's I per map (mean over the relevant layers, then over seeds) per (arch, τ), plus the brain row."
     t = _runs_frame(runs, T2_COLS).groupby(['arch', 'tau']).mean(numeric_only=True).drop(columns='seed')
     if brain: t.loc[('NH2015 brain', np.nan), :] = [brain.get(k, np.nan) for k in t.columns]
     return t
 
-def fig5_summary(runs: list[dict]):
+def fig5_summary(runs: list[dict], # one dict per run: arch, tau, seed and its `report` (a Report), e.g. `sweep.collect`'s records
+                ) -> object: # pandas DataFrame indexed (arch, target): baseline, topographic, paper_baseline, paper_topographic
     "Fig. 5 summary: median component match over τ > 0 models against τ = 0, per arch (paper: music 0.915 vs 0.84, speech 0.56 vs 0.30)."
     import pandas as pd
     df = _runs_frame(runs, {'speech': 'fig5.match.speech', 'music': 'fig5.match.music'})
@@ -683,7 +724,7 @@ def cli(model: str, # checkpoint file, run directory, or a registry name (random
         controls: str = ','.join(CONTROLS), # comma-separated controls ('' for none)
         cache_dir: str = None, # on-disk cache of recordings
         device: str = None, # e.g. cuda
-       ):
+       ) -> Report: # the Report (also printed as Markdown)
     "Score a model on the paper's analyses."
     from topoaudio.backbones import MODELS, create_model
     m = create_model(model, seed=0) if model in MODELS and not Path(model).exists() else model

@@ -38,7 +38,7 @@ C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)   # linear-SVM C values searched by inner
 def read_wave(path, # audio file
               sr: int, # the sample rate the dataset's layout prescribes
               sr_out: int | None = SR, # resample to this rate (None: keep `sr`)
-             ) -> np.ndarray:
+             ) -> np.ndarray: # (T,) float32 mono waveform at `sr_out` (or `sr`)
     "Read a mono waveform (float32), refusing a sample rate other than the official one; resample to `sr_out`."
     from topoaudio.cochleagram import load_audio, resample
     x, fs = load_audio(path)
@@ -48,7 +48,7 @@ def read_wave(path, # audio file
 
 def to_input(x: np.ndarray, # waveform at `sr`, `DUR` s long after resampling
              sr: int = SR, # its sample rate
-            ) -> np.ndarray:
+            ) -> np.ndarray: # (N_SAMPLES,) float32 at 20 kHz, RMS 0.1 (zeros if silent)
     "Model input: resampled to 20 kHz, demeaned, RMS 0.1 (`cochleagram.prep_wave`); a silent input stays zero."
     from topoaudio.cochleagram import prep_wave
     if abs(len(x) - DUR * sr) > 1: raise ValueError(f'model inputs last {DUR} s ({int(DUR * sr)} samples at {sr} Hz), got {len(x)}')
@@ -83,7 +83,7 @@ def _check_headers(paths, sr: int, what: str, min_dur: float = 0.0):
 
 def esc50_table(root, # the ESC-50 folder (holding meta/esc50.csv and audio/)
                 check_audio: bool = True, # check that every wav exists and is 44.1 kHz, 5 s
-               ) -> pd.DataFrame:
+               ) -> pd.DataFrame: # the 2000-row metadata (official columns) plus `path`
     "The ESC-50 metadata with a `path` column, after checking the official layout."
     root = Path(root); csv = root/'meta'/'esc50.csv'
     if not csv.exists():
@@ -104,7 +104,10 @@ def esc50_table(root, # the ESC-50 folder (holding meta/esc50.csv and audio/)
 # %% ../nbs/06_benchmarks.ipynb #1435eb55
 def crop_starts(n: int, # clip length (samples, at 20 kHz)
                 name: str, # file name (seeds the crop positions together with `seed`)
-                seed: int = 0, n_crops: int = 5, length: int = N_SAMPLES) -> np.ndarray:
+                seed: int = 0, # crop seed (with the file name)
+                n_crops: int = 5, # number of crops
+                length: int = N_SAMPLES, # crop length (samples)
+               ) -> np.ndarray: # (n_crops,) int start samples in [0, n − length]
     "Start samples of `n_crops` random crops of `length` samples, reproducible from (seed, name)."
     if n < length: raise ValueError(f'{name}: clip of {n} samples is shorter than a {length}-sample crop')
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -114,7 +117,7 @@ def majority_vote(pred: np.ndarray, # (N,) predicted label per crop
                   clip: np.ndarray, # (N,) clip id per crop
                   scores: np.ndarray | None = None, # (N, K) decision scores (columns = `classes`), break ties
                   classes: np.ndarray | None = None, # (K,) labels of the score columns
-                 ) -> dict:
+                 ) -> dict: # {clip id: majority label}
     "Majority label per clip: {clip id: label}; ties broken by the summed decision scores."
     out = {}
     for c in np.unique(clip):
@@ -136,7 +139,7 @@ NSYNTH_SPLITS = ('train', 'valid', 'test')
 def nsynth_table(root, # folder holding nsynth-{train,valid,test}/
                  split: str = 'valid', # 'train', 'valid' or 'test'
                  check_audio: bool = True, # check that every wav exists and is 16 kHz, 4 s
-                ) -> pd.DataFrame:
+                ) -> pd.DataFrame: # one row per note, sorted by note_str
     "One NSynth split: `note_str`, `path`, `family` (0-10), `family_str`, `instrument_str`, `pitch`, sorted by note."
     if split not in NSYNTH_SPLITS: raise ValueError(f'split must be one of {NSYNTH_SPLITS}, not {split!r}')
     d = Path(root)/f'nsynth-{split}'; js = d/'examples.json'
@@ -168,7 +171,7 @@ SC_LISTS = {'validation': 'validation_list.txt', 'testing': 'testing_list.txt'}
 def speech_commands_table(root, # the unpacked speech_commands_v0.02 folder
                           split: str = 'validation', # 'validation', 'testing' or 'training' (in neither list)
                           check_audio: bool = True, # check that every wav exists and is 16 kHz
-                         ) -> pd.DataFrame:
+                         ) -> pd.DataFrame: # one row per clip of the split
     "One Speech Commands split: `file` (word/name.wav), `path`, `word`, `label` (index in the 35 words), `speaker`."
     root = Path(root)
     for f in SC_LISTS.values():
@@ -204,7 +207,9 @@ def _class_freq(k): return 250.0 * 2 ** (0.75 * k)   # 250 Hz, 420 Hz, 707 Hz, .
 def make_esc50_fixture(root, # directory to create; gets meta/esc50.csv and audio/
                        categories: Sequence[str] = ('dog', 'rooster', 'pig'), # official categories to include
                        clips_per_fold: int = 2, # clips per category and fold
-                       sr: int = ESC50_SR, seed: int = 0) -> Path:
+                       sr: int = ESC50_SR, # sample rate of the wavs (Hz)
+                       seed: int = 0, # noise seed
+                      ) -> Path: # `root`
     "Write a tiny ESC-50 in the official layout (5-s tones, one frequency per category)."
     root = Path(root); (root/'meta').mkdir(parents=True, exist_ok=True); (root/'audio').mkdir(exist_ok=True)
     rng, rows = np.random.default_rng(seed), []
@@ -223,7 +228,9 @@ def make_esc50_fixture(root, # directory to create; gets meta/esc50.csv and audi
 def make_nsynth_fixture(root, # directory to create; gets nsynth-valid/ and nsynth-test/
                         families: Sequence[str] = ('bass', 'flute', 'guitar'), # official families to include
                         notes: dict | None = None, # notes per family per split, default {'valid': 4, 'test': 2}
-                        sr: int = NSYNTH_SR, seed: int = 0) -> Path:
+                        sr: int = NSYNTH_SR, # sample rate of the wavs (Hz)
+                        seed: int = 0, # noise seed
+                       ) -> Path: # `root`
     "Write a tiny NSynth (json/wav release layout): decaying 4-s tones, one frequency per family."
     root, rng = Path(root), np.random.default_rng(seed)
     for split, n in (notes or {'valid': 4, 'test': 2}).items():
@@ -243,7 +250,9 @@ def make_nsynth_fixture(root, # directory to create; gets nsynth-valid/ and nsyn
 def make_speech_commands_fixture(root, # directory to create (the unpacked archive's layout)
                                  words: Sequence[str] = ('yes', 'no', 'up'), # official words to include
                                  n: dict | None = None, # clips per word per split, default validation 4, testing 2, training 1
-                                 sr: int = SC_SR, seed: int = 0) -> Path:
+                                 sr: int = SC_SR, # sample rate of the wavs (Hz)
+                                 seed: int = 0, # seed of the clip lengths and noise
+                                ) -> Path: # `root`
     "Write a tiny Speech Commands v0.02: tones of <= 1 s per word, the two split lists and a background folder."
     root, rng = Path(root), np.random.default_rng(seed)
     lists = {'validation': [], 'testing': [], 'training': []}
@@ -262,12 +271,16 @@ def make_speech_commands_fixture(root, # directory to create (the unpacked archi
 # %% ../nbs/06_benchmarks.ipynb #dcb714b5
 class BandEnergy(nn.Module):
     "Stand-in model: log energy in `n_bands` log-spaced bands of a 20-kHz waveform (features only; no training)."
-    def __init__(self, n_bands: int = 16, fmin: float = 100.0, fmax: float = 8000.0):
+    def __init__(self, n_bands: int = 16, # number of log-spaced bands (feature dimension D)
+                 fmin: float = 100.0, # lowest band edge (Hz)
+                 fmax: float = 8000.0, # highest band edge (Hz)
+                ):
         super().__init__()
         self.config = dict(name='band_energy', n_bands=n_bands, fmin=fmin, fmax=fmax)
         self.register_buffer('edges', torch.logspace(np.log10(fmin), np.log10(fmax), n_bands + 1))
         self.calls = 0   # how many batches went through `features` (lets tests see cache hits)
-    def features(self, x): # (B, T) waveforms at 20 kHz
+    def features(self, x, # (B, T) waveforms at 20 kHz
+                ) -> torch.Tensor: # (B, n_bands) log band energies
         self.calls += 1
         p = torch.fft.rfft(x.float(), dim=-1).abs() ** 2
         f = torch.fft.rfftfreq(x.shape[-1], 1 / SR).to(x.device)
@@ -275,11 +288,13 @@ class BandEnergy(nn.Module):
         ok = (band >= 0) & (band < len(self.edges) - 1)
         e = torch.zeros(x.shape[0], len(self.edges) - 1, device=x.device).index_add_(1, band[ok], p[:, ok])
         return torch.log(e + 1e-6)
-    def forward(self, x): return {'bands': self.features(x)}
+    def forward(self, x, # (B, T) waveforms at 20 kHz
+               ) -> dict: # {'bands': (B, n_bands)}
+        return {'bands': self.features(x)}
 
 # %% ../nbs/06_benchmarks.ipynb #e1472b31
 def model_fingerprint(model, # nn.Module, or a checkpoint path
-                     ) -> str:
+                     ) -> str: # 16 hex characters
     "Identity of a model for the feature cache: checkpoint path + size + mtime, or a hash of config and state_dict."
     h = hashlib.sha256()
     if isinstance(model, (str, os.PathLike)):
@@ -304,7 +319,11 @@ def _load_model(model):
 def embed(model, # model with `.features((B, T)) -> (B, D)`
           waves: Iterable[np.ndarray], # 2-s waveforms (T,) at 20 kHz
           n: int | None = None, # number of waveforms (for the progress bar)
-          batch_size: int = 32, device=None, desc: str = 'features', progress: bool = True) -> np.ndarray:
+          batch_size: int = 32, # waveforms per forward pass
+          device=None, # device to move the model to (None: leave it where it is)
+          desc: str = 'features', # progress-bar label
+          progress: bool = True, # show a tqdm progress bar
+         ) -> np.ndarray: # (N, D) float32
     "Penultimate features `(N, D)` float32 of a stream of waveforms, batched, without gradients."
     from tqdm.auto import tqdm
     if not hasattr(model, 'features'): raise TypeError(f'{type(model).__name__} has no .features(); see the model contract')
@@ -336,7 +355,9 @@ def cached_features(model, # nn.Module or checkpoint path
                     tag: dict, # everything else that determines the features (dataset, split, seed, table digest...)
                     waves: Callable[[], Iterable[np.ndarray]], # makes the waveform stream (called only on a miss)
                     n: int, # number of waveforms
-                    cache: bool = True, **kw) -> np.ndarray:
+                    cache: bool = True, # read and write the on-disk cache under `cache_dir()/benchmarks`
+                    **kw,
+                   ) -> np.ndarray: # (n, D) float32 features
     "Features from the on-disk cache, or computed with `embed` and stored (atomically)."
     key = hashlib.sha256(json.dumps(dict(tag, model=model_fingerprint(model), v=1), sort_keys=True).encode()).hexdigest()[:20]
     f = cache_dir()/'benchmarks'/f"{tag.get('dataset', 'x')}_{key}.npy"
@@ -355,9 +376,12 @@ def cached_features(model, # nn.Module or checkpoint path
 def fit_linear_svm(X: np.ndarray, # (N, D) training features
                    y: np.ndarray, # (N,) labels
                    groups: np.ndarray | None = None, # (N,) inner-CV groups: leave-one-group-out when given
-                   Cs: Sequence[float] = C_GRID, n_inner: int = 3, seed: int = 0, max_iter: int = 10_000,
+                   Cs: Sequence[float] = C_GRID, # grid of SVM C values searched by inner cross-validation
+                   n_inner: int = 3, # inner stratified folds when `groups` is not given
+                   seed: int = 0, # seed of LinearSVC and the inner folds
+                   max_iter: int = 10_000, # LinearSVC iteration limit
                    n_jobs: int = 1, # parallel fits of the grid search
-                  ):
+                  ) -> object: # sklearn GridSearchCV (StandardScaler + LinearSVC), refit on all of X with the best C
     "Standardise + LinearSVC with C picked by inner cross-validation; returns the refit GridSearchCV."
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import GridSearchCV, LeaveOneGroupOut, StratifiedKFold
@@ -386,9 +410,15 @@ def _esc50_waves(tab, seed, n_crops):
 def run_esc50(model, # nn.Module with .features, or a checkpoint path
               root, # ESC-50 folder (meta/esc50.csv, audio/)
               folds: Sequence[int] = (1, 2, 3, 4, 5), # test folds to evaluate (each trains on the other four)
-              n_crops: int = 5, seed: int = 0, # random 2-s crops per clip, and their seed
-              Cs: Sequence[float] = C_GRID, batch_size: int = 32, device=None, cache: bool = True,
-              progress: bool = True, n_jobs: int = 1) -> dict:
+              n_crops: int = 5, # random 2-s crops per clip
+              seed: int = 0, # seed of the crops, the SVM and the inner-CV folds
+              Cs: Sequence[float] = C_GRID, # grid of SVM C values searched by inner cross-validation
+              batch_size: int = 32, # waveforms per forward pass
+              device=None, # device to move the model to (None: leave it where it is)
+              cache: bool = True, # read/write the on-disk feature cache (`cached_features`)
+              progress: bool = True, # show a tqdm progress bar
+              n_jobs: int = 1, # parallel fits of the grid search
+             ) -> dict: # accuracy (mean over folds), per_fold, crop_accuracy, C (per fold), n_clips, n_crops, n_features
     "ESC-50 protocol: crops → features → per-fold linear SVM (inner CV over the training folds) → clip majority vote."
     tab = esc50_table(root)
     tag = dict(dataset='esc50', table=_table_digest(tab, ['filename', 'target', 'fold']), seed=seed, n_crops=n_crops,
@@ -435,10 +465,19 @@ def _split_protocol(model, name, train, test, label, names, prep, Cs, seed, cach
     return dict(accuracy=acc, per_class=per_class, C=gs.best_params_['linearsvc__C'], n_train=len(train),
                 n_test=len(test), n_features=Xs['train'].shape[1])
 
+# %% ../nbs/06_benchmarks.ipynb #687bf281
 def run_nsynth(model, # nn.Module with .features, or a checkpoint path
                root, # folder holding nsynth-valid/ and nsynth-test/
-               train_split: str = 'valid', test_split: str = 'test', Cs: Sequence[float] = C_GRID, seed: int = 0,
-               batch_size: int = 32, device=None, cache: bool = True, progress: bool = True, n_jobs: int = 1) -> dict:
+               train_split: str = 'valid', # split to train on ('train', 'valid' or 'test')
+               test_split: str = 'test', # split to test on
+               Cs: Sequence[float] = C_GRID, # grid of SVM C values searched by inner cross-validation
+               seed: int = 0, # seed of the SVM and the inner-CV folds
+               batch_size: int = 32, # waveforms per forward pass
+               device=None, # device to move the model to (None: leave it where it is)
+               cache: bool = True, # read/write the on-disk feature cache (`cached_features`)
+               progress: bool = True, # show a tqdm progress bar
+               n_jobs: int = 1, # parallel fits of the grid search
+              ) -> dict: # accuracy, per_class, C, n_train, n_test, n_features, per_split, train_split, test_split
     "NSynth protocol: instrument family from the first 2 s of each note; train on `valid`, test on `test`."
     r = _split_protocol(model, 'nsynth', nsynth_table(root, train_split), nsynth_table(root, test_split), 'family',
                         NSYNTH_FAMILIES, _first_2s, Cs, seed, cache, n_jobs, batch_size=batch_size, device=device, progress=progress)
@@ -447,9 +486,16 @@ def run_nsynth(model, # nn.Module with .features, or a checkpoint path
 # %% ../nbs/06_benchmarks.ipynb #4b0de385
 def run_speech_commands(model, # nn.Module with .features, or a checkpoint path
                         root, # the unpacked speech_commands_v0.02 folder
-                        train_split: str = 'validation', test_split: str = 'testing', Cs: Sequence[float] = C_GRID,
-                        seed: int = 0, batch_size: int = 32, device=None, cache: bool = True,
-                        progress: bool = True, n_jobs: int = 1) -> dict:
+                        train_split: str = 'validation', # split to train on ('validation', 'testing' or 'training')
+                        test_split: str = 'testing', # split to test on
+                        Cs: Sequence[float] = C_GRID, # grid of SVM C values searched by inner cross-validation
+                        seed: int = 0, # seed of the SVM and the inner-CV folds
+                        batch_size: int = 32, # waveforms per forward pass
+                        device=None, # device to move the model to (None: leave it where it is)
+                        cache: bool = True, # read/write the on-disk feature cache (`cached_features`)
+                        progress: bool = True, # show a tqdm progress bar
+                        n_jobs: int = 1, # parallel fits of the grid search
+                       ) -> dict: # accuracy, per_class, C, n_train, n_test, n_features, per_split, train_split, test_split
     "Speech Commands v2 protocol: 35 words, 1-s clips zero-padded to 2 s; train on validation, test on testing list."
     r = _split_protocol(model, 'speech_commands', speech_commands_table(root, train_split),
                         speech_commands_table(root, test_split), 'label', SPEECH_COMMANDS_WORDS, _pad_2s, Cs, seed, cache, n_jobs,
@@ -470,7 +516,7 @@ PAPER_TABLE1 = (  # the paper's Table 1: accuracy (%) / 100 on ESC-50, NSynth, S
 _COLS = {'esc50': 'ESC-50', 'nsynth': 'NSynth', 'speech_commands': 'SpeechCmd'}
 
 def results_table(rows: Sequence[dict], # each: model, optional tau, esc50/nsynth/speech_commands (fraction or run_* dict), smoothness
-                 ) -> pd.DataFrame:
+                 ) -> pd.DataFrame: # one row per input row: Model, (τ), accuracy (%) per benchmark, Smoothness
     "A Table-1-style DataFrame: model, τ, accuracy (%, 2 decimals) per benchmark, smoothness."
     out = []
     for r in rows:
@@ -490,9 +536,9 @@ def results_table(rows: Sequence[dict], # each: model, optional tau, esc50/nsynt
 @dataclass(frozen=True)
 class Archive:
     "One downloadable archive: `url`, `digest` ('md5:…' or 'sha256:…', '' = none), `subdir` it unpacks into under `dest`."
-    url: str
-    digest: str
-    subdir: str
+    url: str # public URL of the archive
+    digest: str # 'md5:…' or 'sha256:…' of the archive; '' = none
+    subdir: str # folder it unpacks into under `dest`
     strict: bool = True   # a digest mismatch is an error (else a warning, then the layout check decides)
 
 ARCHIVES = {
@@ -534,7 +580,9 @@ def _unpack(arc: Path, dest: Path):
 def download_benchmark(name: str, # 'esc50', 'nsynth' or 'speech_commands'
                        dest, # directory to unpack into
                        archives: Sequence[Archive] | None = None, # override ARCHIVES[name] (mirrors)
-                       keep_archive: bool = False, timeout: float = 60) -> Path:
+                       keep_archive: bool = False, # keep the downloaded archive in `dest`
+                       timeout: float = 60, # seconds for the download connection
+                      ) -> Path: # the dataset root to pass to `run_*`
     "Download, verify, unpack and layout-check an official benchmark archive; returns the root for `run_*`."
     if name not in ARCHIVES: raise ValueError(f'unknown benchmark {name!r}; choose from {list(ARCHIVES)}')
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,12 @@ __all__ = ['SR', 'PRESETS', 'freq2erb', 'erb2freq', 'erb_filterbank', 'sinc_kais
            'resample', 'prep_wave']
 
 # %% ../nbs/00_cochleagram.ipynb #dfd74ad0
-def freq2erb(f): "ERB number of frequency `f` (Hz)."; return 9.265 * np.log1p(np.asarray(f, dtype=np.float64) / (24.7 * 9.265))
-def erb2freq(e): "Frequency (Hz) of ERB number `e`."; return 24.7 * 9.265 * np.expm1(np.asarray(e, dtype=np.float64) / 9.265)
+def freq2erb(f, # frequency (Hz), scalar or array
+            ) -> np.ndarray: # ERB number, same shape as f
+    "ERB number of frequency `f` (Hz)."; return 9.265 * np.log1p(np.asarray(f, dtype=np.float64) / (24.7 * 9.265))
+def erb2freq(e, # ERB number, scalar or array
+            ) -> np.ndarray: # frequency (Hz), same shape as e
+    "Frequency (Hz) of ERB number `e`."; return 24.7 * 9.265 * np.expm1(np.asarray(e, dtype=np.float64) / 9.265)
 
 def erb_filterbank(n_samples: int, # signal length the filters will be applied to
                    sr: float = SR, # sampling rate (Hz)
@@ -29,7 +33,7 @@ def erb_filterbank(n_samples: int, # signal length the filters will be applied t
                    low_lim: float = 50, # lowest bandpass edge (Hz)
                    high_lim: float = 10000, # highest bandpass edge (Hz), <= sr/2
                    sample_factor: int = 4, # overcompleteness (1, or an even number)
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # (filts (n_channels, n_samples//2+1), cf (n_channels,) Hz, freqs (n_samples//2+1,) Hz)
     "ERB half-cosine filters on the rFFT grid: `filts` (n_channels, n_samples//2+1), centre freqs `cf`, bin `freqs`."
     if sample_factor < 1 or (sample_factor != 1 and sample_factor % 2): raise ValueError(f'sample_factor must be 1 or even, not {sample_factor}')
     if not 0 < low_lim < high_lim <= sr / 2: raise ValueError(f'need 0 < low_lim < high_lim <= sr/2, got {low_lim}, {high_lim}, sr={sr}')
@@ -59,7 +63,7 @@ def erb_filterbank(n_samples: int, # signal length the filters will be applied t
 def sinc_kaiser(hop: int = 100, # decimation factor (sr / env_sr)
                 size: int = 1001, # number of taps at the full rate
                 beta: float = 5., # Kaiser window shape
-               ) -> np.ndarray:
+               ) -> np.ndarray: # (size,) float64 window
     "Anti-aliasing window h(t) = sinc(t/hop)/hop · Kaiser(size, beta) at t = -size/2 ... size/2 - 1 (float64, (size,))."
     from scipy.signal.windows import kaiser
     t = np.arange(-size / 2, size // 2)
@@ -85,7 +89,10 @@ class _ClippedPower(torch.autograd.Function):
         return g * (ctx.p * x.pow(ctx.p - 1)).clamp(-ctx.clip, ctx.clip), None, None
 
 def compress(x: torch.Tensor, # downsampled envelopes, any shape
-             power: float = 0.3, offset: float = 1e-8, clip: float = 5.) -> torch.Tensor:
+             power: float = 0.3, # compression exponent
+             offset: float = 1e-8, # added before the power (keeps the gradient finite at 0)
+             clip: float = 5., # bound on the power's gradient
+            ) -> torch.Tensor: # compressed envelopes, same shape as x
     "(relu(x) + offset) ** power, with the ReLU's gradient passed through and the power's gradient clipped at `clip`."
     return _ClippedPower.apply(_FakeReLU.apply(x) + offset, power, clip)
 
@@ -144,11 +151,13 @@ class Cochleagram(nn.Module):
         self.n_channels = len(self.cf)
         self._plans = {}
 
-    def n_frames(self, n_samples: int) -> int:
+    def n_frames(self, n_samples: int, # signal length (samples)
+                ) -> int: # output frames
         "Number of output frames for a signal of `n_samples` samples (valid convolution with stride `hop`)."
         return (n_samples - self.window_size) // self.hop + 1
 
-    def extra_repr(self): return f"preset={self.config['preset']!r}, n_channels={self.n_channels}, env_sr={self.env_sr}, naive={self.naive}"
+    def extra_repr(self) -> str: # preset, n_channels, env_sr and naive, shown in the module's repr
+        return f"preset={self.config['preset']!r}, n_channels={self.n_channels}, env_sr={self.env_sr}, naive={self.naive}"
 
 # %% ../nbs/00_cochleagram.ipynb #fff57832
 from fastcore.basics import patch
@@ -223,20 +232,23 @@ def _plan(self: Cochleagram, N: int, device, dtype):
     return self._plans[key]
 
 @patch
-def envelopes(self: Cochleagram, x) -> torch.Tensor:
+def envelopes(self: Cochleagram, x, # (B, T) or (T,) waveforms at `sr`
+             ) -> torch.Tensor: # (B, C, frames) or (C, frames)
     "Downsampled envelopes before compression: (B, T) → (B, C, frames), (T,) → (C, frames)."
     x, single = _check_wave(x, self.window_size)
     y = (self._envelopes_naive if self.naive else self._envelopes_fast)(x)
     return y[0] if single else y
 
 @patch
-def forward(self: Cochleagram, x) -> torch.Tensor:
+def forward(self: Cochleagram, x, # (B, T) or (T,) waveforms at `sr`
+           ) -> torch.Tensor: # (B, C, frames) or (C, frames)
     "Compressed cochleagram: (B, T) → (B, C, frames), (T,) → (C, frames)."
     c = self.config
     return compress(self.envelopes(x), c['power'], c['offset'], c['clip'])
 
 # %% ../nbs/00_cochleagram.ipynb #cc010235
-def load_audio(path) -> tuple[np.ndarray, int]:
+def load_audio(path, # audio file readable by soundfile
+              ) -> tuple[np.ndarray, int]: # (waveform (T,) float64 mono, sampling rate (Hz))
     "Read an audio file with soundfile → (mono float64 waveform (T,), sampling rate); channels are averaged."
     import soundfile as sf
     if not Path(path).is_file(): raise FileNotFoundError(f'{path}: no such audio file')
@@ -246,7 +258,9 @@ def load_audio(path) -> tuple[np.ndarray, int]:
     return wave.mean(1), int(sr)
 
 def resample(wave: np.ndarray, # (T,) or (..., T) waveform
-             sr_in: float, sr_out: float) -> np.ndarray:
+             sr_in: float, # input sampling rate (Hz)
+             sr_out: float, # output sampling rate (Hz)
+            ) -> np.ndarray: # (..., T·sr_out/sr_in) float64
     "Resample along the last axis with a polyphase anti-aliasing filter (scipy.signal.resample_poly)."
     from scipy.signal import resample_poly
     if sr_in <= 0 or sr_out <= 0: raise ValueError(f'sampling rates must be positive, got {sr_in} → {sr_out}')
@@ -254,12 +268,13 @@ def resample(wave: np.ndarray, # (T,) or (..., T) waveform
     wave = np.asarray(wave, dtype=np.float64)
     return wave.copy() if r == 1 else resample_poly(wave, r.numerator, r.denominator, axis=-1)
 
+# %% ../nbs/00_cochleagram.ipynb #169df8e9
 def prep_wave(wave: np.ndarray, # (T,) mono waveform
               sr: float, # its sampling rate
               dur: float = 2.0, # seconds to keep (zero-padded at the end if shorter)
               sr_out: float = SR, # output rate
               rms: float = 0.1, # output RMS
-             ) -> np.ndarray:
+             ) -> np.ndarray: # (round(dur·sr_out),) float64
     "The fMRI-sound preparation: resample to `sr_out`, take `dur` s, demean, scale to RMS `rms` (float64, (dur·sr_out,))."
     wave = np.asarray(wave)
     if wave.ndim != 1: raise ValueError(f'expected a mono waveform (T,), got shape {wave.shape}')

@@ -83,7 +83,7 @@ def _read_answer(proc) -> tuple[int, bytes]:
     status, n = struct.unpack('<iq', h)
     return status, proc.stdout.read(n)
 
-def espeak() -> dict:
+def espeak() -> dict: # the helper's state: proc (the helper process), pid, sr (22050), version, data (espeak-ng data path)
     "This process's espeak-ng helper, started on first use: dict(proc, sr=22050, version, data)."
     with _es_lock:
         if _es['proc'] is not None and _es['pid'] == os.getpid() and _es['proc'].poll() is None: return _es
@@ -137,13 +137,13 @@ VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'f1', 'f2', 'f3', 'f4', 'f
 PITCHES = [30, 45, 60, 75]
 RATES = [140, 170, 200, 230]
 
-def speaker_grid() -> pd.DataFrame:
+def speaker_grid() -> pd.DataFrame: # (1664, 4) columns accent, variant, pitch, rate
     "All espeak speakers of the default corpus: accent, variant, pitch, rate (8 × 13 × 4 × 4 = 1,664 rows)."
     g = pd.MultiIndex.from_product([ACCENTS, VARIANTS, PITCHES, RATES], names=['accent', 'variant', 'pitch', 'rate'])
     return g.to_frame(index=False)
 
 def choose_speakers(n: int, # how many speakers
-                    seed: int = 0,
+                    seed: int = 0, # seed of the order in which the grid is scanned
                    ) -> pd.DataFrame: # n rows: accent, variant, pitch, rate, name
     "`n` distinct speakers spread over `speaker_grid()` (least-used variant, accent, pitch, rate first)."
     grid = speaker_grid()
@@ -174,7 +174,7 @@ FALLBACK_WORDS = ('__nullSignal__ able about above across after again against al
     'rocket saddle second seven silver simple sister summer table thunder tiger timber today travel under valley '
     'village water window winter yellow').split()
 
-def vocabulary() -> tuple[list[str], str]:
+def vocabulary() -> tuple[list[str], str]: # (words with the null class at index 0, 'wsn' or 'fallback')
     "(words, source): the real 794-word WSN list ('wsn'), or offline without it a built-in list ('fallback', warned)."
     try: return wsn_words(), 'wsn'
     except DataError as ex:
@@ -184,7 +184,7 @@ def vocabulary() -> tuple[list[str], str]:
         return list(FALLBACK_WORDS), 'fallback'
 
 def choose_words(n: int, # how many word classes (1..793)
-                 seed: int = 0,
+                 seed: int = 0, # seed of the draw
                 ) -> list[tuple[int, str]]: # (index in the 794-word list, word), sorted by index
     "`n` distinct words of the real Word-Speaker-Noise list (never the null class 0)."
     words, _ = vocabulary()
@@ -292,7 +292,7 @@ def _slow(rng, n, hz, sr=SR):
 def synth_texture(seed: int, # every clip is a pure function of its seed
                   seconds: float = 3.25, # clip length
                   kinds: list | None = None, # subset of ['noise', 'hum', 'rain', 'wind']; None = 1 random (2 with p=0.3)
-                  sr: int = SR,
+                  sr: int = SR, # sample rate (Hz)
                  ) -> tuple[np.ndarray, list[str]]: # (float32 wave at RMS 0.1, labels)
     "A synthetic environmental texture: coloured noise, hum, rain or wind (or two superimposed)."
     rng = np.random.default_rng([seed, 7002]); n = int(round(seconds * sr)); t = np.arange(n) / sr
@@ -461,7 +461,7 @@ def _hold_out(keys, frac, rng):
 def split_manifest(speech: pd.DataFrame, # validated speech rows
                    background: pd.DataFrame | None = None, # validated background rows
                    test_fraction: float = 0.2, # fraction of speaker×word pairs (and of background clips) held out
-                   seed: int = 0,
+                   seed: int = 0, # seed of the held-out draw
                   ) -> tuple[pd.DataFrame, pd.DataFrame | None]: # copies with a 'split' column ('train'/'test')
     "Assign held-out utterances (speaker×word pairs) and background clips to 'test'; keep existing splits."
     if not 0 <= test_fraction < 1: raise ValueError(f'test_fraction must be in [0, 1), not {test_fraction}')
@@ -567,7 +567,8 @@ def config(self: WSNMixtures) -> dict:
 
 # %% ../nbs/03_data.ipynb #2bab48c2
 @patch
-def plan(self: WSNMixtures, index: int) -> dict:
+def plan(self: WSNMixtures, index: int, # item index, 0 ≤ index < len(self)
+        ) -> dict: # kind, speech_idx, background_idx, snr_db (and x, bg_seed when used)
     "All random choices of item `index` (no audio): kind, clips, crop positions, SNR."
     if not 0 <= index < len(self): raise IndexError(f'index {index} out of range for {len(self)} items')
     rng = np.random.default_rng([self.seed, int(self.split == 'test'), self.epoch, int(index)])
@@ -601,7 +602,8 @@ def _background_crop(self: WSNMixtures, j, seed):
 
 # %% ../nbs/03_data.ipynb #96cc426d
 @patch
-def render(self: WSNMixtures, index: int) -> dict:
+def render(self: WSNMixtures, index: int, # item index, 0 ≤ index < len(self)
+          ) -> dict: # wave (T,), speech, background (T,) or None, labels, span, and the plan
     "Item `index` with its parts: wave, speech and background as mixed (scaled; None if absent), labels, span of the word, and the plan."
     p = self.plan(index); T = self.T
     s = bg = None; span = None
@@ -630,7 +632,14 @@ def __getitem__(self: WSNMixtures, index):
 # %% ../nbs/03_data.ipynb #98b1e245
 RECIPE_VERSION = 1
 
-def corpus_recipe(n_words=30, n_speakers=12, clips_per_word=24, n_music=60, n_textures=60, background_seconds=3.25, seed=0) -> dict:
+def corpus_recipe(n_words=30, # word classes
+                  n_speakers=12, # espeak speakers
+                  clips_per_word=24, # utterances of each word
+                  n_music=60, # synthetic music clips
+                  n_textures=60, # synthetic texture clips
+                  background_seconds=3.25, # length of each synthetic background clip (s)
+                  seed=0, # chooses words, speakers, jitter and backgrounds
+                 ) -> dict: # version, the arguments, the speaker grid axes, espeak version, sr, vocabulary source
     "The JSON-able recipe of a default corpus (its hash names the cache folder)."
     return dict(version=RECIPE_VERSION, n_words=int(n_words), n_speakers=int(n_speakers), clips_per_word=int(clips_per_word),
                 n_music=int(n_music), n_textures=int(n_textures), background_seconds=float(background_seconds), seed=int(seed),
@@ -700,7 +709,7 @@ def default_corpus(n_words: int = 30, # word classes, drawn from the real 794-wo
                    real_noises: bool = True, # add the 160 real NoiseSchemas backgrounds (via topoaudio.fetch)
                    cache=None, # root folder (default: topoaudio.fetch.cache_dir())
                    rebuild: bool = False, # build again even if cached
-                   verbose: bool = True,
+                   verbose: bool = True, # print progress and a one-line summary
                   ) -> tuple[pd.DataFrame, pd.DataFrame]: # (speech manifest, background manifest), absolute paths
     "The embedded Word-Speaker-Noise corpus: espeak-ng speech + real and synthetic backgrounds, built once and cached."
     recipe = corpus_recipe(n_words, n_speakers, clips_per_word, n_music, n_textures, background_seconds, seed)

@@ -19,7 +19,7 @@ __all__ = ['GAUSS_ENTROPY', 'BRAIN_TARGETS', 'histogram_entropy', 'negentropy', 
 GAUSS_ENTROPY = 0.5 * np.log(2 * np.pi * np.e)   # differential entropy of N(0, 1)
 
 def histogram_entropy(x: np.ndarray, # (N,) or (rows, N) values
-                     ) -> np.ndarray:
+                     ) -> np.ndarray: # (rows,) entropy in nats
     "Moddemeijer's bias-corrected histogram entropy (nats) of each row, with ⌈√N⌉ bins."
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     R, N = x.shape
@@ -34,7 +34,7 @@ def histogram_entropy(x: np.ndarray, # (N,) or (rows, N) values
     return -(h * np.log(np.maximum(h, 1))).sum(1) / N + np.log(N) + np.log(span / ncell) + (ncell - 1) / (2 * N)
 
 def negentropy(x: np.ndarray, # (N,) or (rows, N)
-              ) -> np.ndarray:
+              ) -> np.ndarray: # (rows,) negentropy in nats (≥ 0 up to estimation error)
     "Gaussian entropy minus histogram entropy of each row, after scaling the row to unit variance."
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     sd = x.std(1, keepdims=True)
@@ -146,7 +146,8 @@ def extremes(self: PairNegentropy, AB: np.ndarray, # (2, N) points
 
 # %% ../nbs/08_decomposition.ipynb #12fafd5b
 @patch
-def entropies(self: PairNegentropy, a: np.ndarray, b: np.ndarray, # (N,) the two rows
+def entropies(self: PairNegentropy, a: np.ndarray, # (N,) the first row
+              b: np.ndarray, # (N,) the second row
              ) -> np.ndarray: # (2A,)
     "Histogram entropy of the projections of (a, b) on the 2A directions `D`: (2A,)."
     if self._kern is not None:
@@ -178,7 +179,9 @@ def __call__(self: PairNegentropy, a: np.ndarray, b: np.ndarray, # (N,) the two 
     return (neg[:k] + neg[k:]) / 2
 
 # %% ../nbs/08_decomposition.ipynb #bf431221
-def random_rotation(K: int, rng: np.random.Generator) -> np.ndarray:
+def random_rotation(K: int, # dimension
+                    rng: np.random.Generator, # random generator (angles and order)
+                   ) -> np.ndarray: # (K, K) orthogonal matrix
     "A K × K rotation: Givens rotations of all pairs, angles uniform in [0, 2π), applied in random order."
     pairs = list(combinations(range(K), 2))
     th = rng.random(len(pairs)) * 2 * pi
@@ -193,8 +196,8 @@ def random_rotation(K: int, rng: np.random.Generator) -> np.ndarray:
 def rotate_to_max_negentropy(W0: np.ndarray, # (K, N) orthogonal rows, zero mean, unit variance
                              seed, # int or np.random.SeedSequence for this start
                              pn: PairNegentropy | None = None, # evaluator (one per thread)
-                             max_sweeps: int = 1000,
-                            ) -> dict:
+                             max_sweeps: int = 1000, # stop after this many sweeps over the pairs
+                            ) -> dict: # W (K, N), negentropy (float), sweeps, evals
     "One random start of the pairwise rotation search: `W` (K, N), `negentropy` (mean over rows), `sweeps`, `evals`."
     rng = np.random.default_rng(seed)
     K, N = W0.shape
@@ -240,10 +243,10 @@ def _run_starts(W0, seeds, n_jobs, engine='auto'):
 def nonparametric_ica(D: np.ndarray, # (M, N) data: M sounds × N voxels (or model units)
                       K: int = 6, # number of components
                       n_starts: int = 10, # random starts; the one with the highest negentropy is kept
-                      seed: int = 0,
+                      seed: int = 0, # seeds the random starts
                       n_jobs: int = 1, # threads over starts (the numba kernel releases the GIL: 2 threads ≈ 2× on 2 free cores)
                       engine: str = 'auto', # pair evaluation: 'numba', 'numpy' or 'auto' (see `PairNegentropy`)
-                     ) -> dict:
+                     ) -> dict: # R (M, K), W (K, N), negentropy (n_starts,), best_start, sweeps (n_starts,), evals (n_starts,)
     "Norman-Haignere et al. (2015) voxel decomposition D ≈ R·W: `R` (M, K) unit-RMS profiles, `W` (K, N) weights."
     D = np.asarray(D, dtype=np.float64)
     if D.ndim != 2: raise ValueError(f'D must be 2-D (sounds × voxels), got shape {D.shape}')
@@ -278,7 +281,7 @@ def nonparametric_ica(D: np.ndarray, # (M, N) data: M sounds × N voxels (or mod
 # %% ../nbs/08_decomposition.ipynb #f767efb2
 def match_greedy(A: np.ndarray, # (M, K1) profiles
                  B: np.ndarray, # (M, K2) profiles
-                ) -> tuple[np.ndarray, np.ndarray]:
+                ) -> tuple[np.ndarray, np.ndarray]: # (idx (K2,) index into A per B column (-1 if unmatched), r (K2,))
     "Greedy one-to-one matching of the columns of B to those of A by Pearson r: (index into A for each B column, r)."
     A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
     if A.ndim != 2 or B.ndim != 2 or len(A) != len(B): raise ValueError(f'need (M, K1) and (M, K2) profiles, got {A.shape} and {B.shape}')
@@ -299,8 +302,11 @@ BRAIN_TARGETS = {'speech': 4, 'music': 5}     # columns of fetch.nh2015_componen
 def match_brain_components(responses: np.ndarray, # (165, units) one stage's time-averaged responses
                            R_brain: np.ndarray, # (165, 6) brain components (fetch.nh2015_components()['R'])
                            targets: dict = BRAIN_TARGETS, # name → column of R_brain
-                           K: int = 6, n_starts: int = 10, seed: int = 0, n_jobs: int = 1,
-                          ) -> dict:
+                           K: int = 6, # number of model components
+                           n_starts: int = 10, # random starts of `nonparametric_ica`
+                           seed: int = 0, # seeds the random starts
+                           n_jobs: int = 1, # threads over starts
+                          ) -> dict: # R (165, K), W (K, units), corr (K, 6); per target {component, r, profile (165,)}
     "Decompose a stage into K components; for each brain target: best-correlated model component and its r."
     if len(responses) != len(R_brain): raise ValueError(f'{len(responses)} sounds in responses, {len(R_brain)} in R_brain')
     dec = nonparametric_ica(responses, K, n_starts, seed, n_jobs)
@@ -313,7 +319,9 @@ def match_brain_components(responses: np.ndarray, # (165, units) one stage's tim
 
 def stage_matching(stages: dict, # stage name → (165, units) responses
                    R_brain: np.ndarray, # (165, 6) brain components
-                   targets: dict = BRAIN_TARGETS, **kw):
+                   targets: dict = BRAIN_TARGETS, # name → column of R_brain
+                   **kw,
+                  ) -> tuple: # (DataFrame stage × target of r, {stage: match_brain_components result})
     "DataFrame (stage × target): the correlation of the best-matching model component with each brain component."
     import pandas as pd
     res = {k: match_brain_components(v, R_brain, targets, **kw) for k, v in stages.items()}

@@ -25,7 +25,7 @@ def _complement_basis(n: int) -> np.ndarray:
     return q[:, 1:]
 
 def gram_eig(Xc: np.ndarray, # (n, p) column-centred training features
-            ) -> tuple[np.ndarray, np.ndarray]:
+            ) -> tuple[np.ndarray, np.ndarray]: # (s (n-1,) eigenvalues ≥ 0, Q (n, n-1) eigenvectors)
     "Eigen-decomposition of the centred Gram matrix off the constant direction: `s` (n-1,) ≥ 0, `Q` (n, n-1)."
     n, p = Xc.shape
     B = _complement_basis(n)
@@ -54,7 +54,7 @@ def loo_mse(s: np.ndarray, # (n-1,) eigenvalues from `gram_eig`
             alphas: np.ndarray, # (A,) ascending penalties
             rtol: float = 1e-10, # alphas whose filters agree to this tolerance share one computation
             chunk: int = 1024, # targets per block (memory ~ distinct alphas × n × chunk × 8 bytes)
-           ) -> np.ndarray:
+           ) -> np.ndarray: # (A, T) leave-one-out MSE (inf where undefined)
     "Leave-one-out mean squared error (A, T) of every alpha for every target."
     f, rep = _distinct_filters(s, Q, alphas, rtol)
     u = np.unique(rep)
@@ -92,7 +92,7 @@ class RidgeLOO:
 
     def fit(self, X, # (n, p) training features
             Y, # (n,) or (n, T) training targets
-           ): # self, with alpha_ (T,), cv_mse_ (A, T), dual_coef_ (n, T), intercept_ (T,)
+           ) -> RidgeLOO: # self, with alpha_ (T,), cv_mse_ (A, T), dual_coef_ (n, T), intercept_ (T,)
         X, Y = _as_2d(X, 'X'), _as_2d(Y, 'Y')
         if len(X) != len(Y): raise ValueError(f'X has {len(X)} samples but Y has {len(Y)}')
         if len(X) < 3: raise ValueError(f'need at least 3 training samples for leave-one-out, got {len(X)}')
@@ -129,28 +129,28 @@ def _check(self: RidgeLOO, X):
 
 @patch
 def decision(self: RidgeLOO, X, # (m, p) features
-            ) -> np.ndarray:
+            ) -> np.ndarray: # (m, T) prediction minus the training mean
     "Prediction minus the training mean of Y (m, T): exact even where alpha is huge and the variation is ~1e-49."
     X = self._check(X)
     return ((X - self.X_mean_) @ self.X_fit_.T) @ self.dual_coef_
 
 @patch
 def predict(self: RidgeLOO, X, # (m, p) features
-           ) -> np.ndarray:
+           ) -> np.ndarray: # (m, T) predictions
     "Predicted targets (m, T)."
     return self.decision(X) + self.y_mean_
 
 @patch
 def score(self: RidgeLOO, X, # (m, p) features
           Y, # (m,) or (m, T) observed targets
-         ) -> np.ndarray:
+         ) -> np.ndarray: # (T,) Pearson r (NaN where constant)
     "Pearson r between predictions and `Y`, per target (T,) (NaN where either is constant)."
     return pearson_r(self.decision(X), _as_2d(Y, 'Y'))
 
 # %% ../nbs/07_encoding.ipynb #90df6ad7
 def pearson_r(a: np.ndarray, # (n,) or (n, T)
               b: np.ndarray, # same shape as `a`
-             ) -> np.ndarray:
+             ) -> np.ndarray: # () or (T,) r per column; NaN where a column is constant
     "Column-wise Pearson correlation; NaN where a column is constant."
     a = np.asarray(a, dtype=np.float64); b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape: raise ValueError(f'shapes differ: {a.shape} vs {b.shape}')
@@ -161,27 +161,28 @@ def pearson_r(a: np.ndarray, # (n,) or (n, T)
 # %% ../nbs/07_encoding.ipynb #30b4fbd7
 def critical_r(n: int, # number of paired samples
                p: float = 0.05, # one-tailed significance level
-              ) -> float:
+              ) -> float: # the critical r
     "The smallest Pearson r that is significant at one-tailed level `p` with `n` samples."
     from scipy.stats import t
     if n < 3: raise ValueError(f'need n >= 3 samples, got {n}')
     tc = t.ppf(1 - p, n - 2)
     return float(tc / np.sqrt(n - 2 + tc ** 2))
 
-def noise_floor(n: int) -> float:
+def noise_floor(n: int, # number of sounds
+               ) -> float: # critical_r(n) rounded to 3 decimals
     "Reliability floor for n sounds: `critical_r(n)` rounded to 3 decimals (0.182 for 83, 0.183 for 82)."
     return round(critical_r(n), 3)
 
 def spearman_brown(r, # correlation between single repetitions
                    k: int = 3, # number of repetitions averaged
-                  ):
+                  ) -> np.ndarray: # reliability of the k-repetition mean, same shape as r
     "Reliability of the mean of `k` repetitions from the single-repetition correlation `r`."
     r = np.asarray(r, dtype=np.float64)
     return k * r / (1 + (k - 1) * r)
 
 def split_half_reliability(reps: np.ndarray, # (n, V, k) repetitions
                            floor: float = 0.0, # lower bound of the result
-                          ) -> np.ndarray:
+                          ) -> np.ndarray: # (V,) reliability
     "Spearman–Brown reliability (V,) of the k-repetition mean from the median pairwise repetition correlation."
     k = reps.shape[-1]
     if k < 2: raise ValueError(f'need at least 2 repetitions, got {k}')
@@ -195,8 +196,8 @@ def split_half_reliability(reps: np.ndarray, # (n, V, k) repetitions
 def random_splits(n: int = 165, # number of sounds
                   n_splits: int = 10, # number of splits
                   n_train: int | None = None, # training sounds per split (default: ceil(n/2), i.e. 83 of 165)
-                  seed: int = 0,
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                  seed: int = 0, # random seed
+                 ) -> tuple[np.ndarray, np.ndarray]: # (train, test) bool (n, n_splits) each
     "Seeded random train/test splits: two bool arrays (n, n_splits)."
     n_train = (n + 1) // 2 if n_train is None else n_train
     if not 3 <= n_train <= n - 2: raise ValueError(f'n_train must be in [3, n-2], got {n_train} of {n}')
@@ -278,7 +279,7 @@ def encode(features: np.ndarray, # (n_sounds, p) stage features (time-averaged)
 def split_median(scores: np.ndarray, # (..., S, V) per-split scores
                  splits=None, # indices of the splits to use (default all)
                  clip: float | None = 1.0, # clip the median at this value (None: no clipping)
-                ) -> np.ndarray:
+                ) -> np.ndarray: # (..., V) median over the splits
     "Median over (a subset of) splits, clipped at `clip`: (..., V)."
     scores = np.asarray(scores, dtype=np.float64)
     if splits is not None: scores = scores[..., splits, :]
@@ -287,7 +288,7 @@ def split_median(scores: np.ndarray, # (..., S, V) per-split scores
 
 def layer_curve(scores: np.ndarray, # (L, V) one score per stage and voxel (e.g. r2c_median)
                 subj: np.ndarray, # (V,) subject of each voxel
-               ) -> dict:
+               ) -> dict: # mean (L,), sem (L,), per_subject (n_subj, L), subjects (n_subj,)
     "Median over each subject's voxels, then mean and s.e.m. over subjects: `mean` (L,), `sem` (L,), `per_subject`."
     scores = np.atleast_2d(np.asarray(scores, dtype=np.float64)); subj = np.asarray(subj)
     if scores.shape[-1] != len(subj): raise ValueError(f'{scores.shape[-1]} voxels in scores, {len(subj)} in subj')
@@ -300,7 +301,7 @@ def layer_curve(scores: np.ndarray, # (L, V) one score per stage and voxel (e.g.
 def best_layer(scores: np.ndarray, # (L, S, V) per-split scores of L stages (e.g. stacked res['r2c'])
                subj: np.ndarray, # (V,) subject of each voxel
                select=None, # splits that choose the stage (default: the first half); the rest score it
-              ) -> dict:
+              ) -> dict: # layer (n_subj,) stage index, score (n_subj,), mean (float), subjects (n_subj,)
     "Best stage per subject chosen on some splits and scored on the others: `layer`, `score` (per subject), `mean`."
     scores = np.asarray(scores, dtype=np.float64)
     L, S, V = scores.shape
@@ -315,7 +316,7 @@ def best_layer(scores: np.ndarray, # (L, S, V) per-split scores of L stages (e.g
 
 def best_layer_map(scores: np.ndarray, # (L, S, V) per-split scores
                    select=None, # splits that choose the stage (default: first half)
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  ) -> tuple[np.ndarray, np.ndarray]: # (best (V,) stage index, held-out median (V,))
     "Per voxel: the stage with the highest median score on `select` splits, and its median on the other splits."
     L, S, V = scores.shape
     select = np.arange(S // 2) if select is None else np.asarray(select)
@@ -327,7 +328,7 @@ def best_layer_map(scores: np.ndarray, # (L, S, V) per-split scores
 def roi_summary(scores: np.ndarray, # (V,) or (L, V) scores
                 meta, # DataFrame with `subj_idx` and boolean `roi_*` columns (fetch.voxel_meta())
                 names=None, # stage names for the columns
-               ):
+               ) -> object: # pandas DataFrame (1 + n_roi, L): row 'all' then one per ROI with voxels; columns `names`
     "DataFrame (ROI × stage): median over the ROI's voxels within subject, mean over subjects; row 'all' = all voxels."
     import pandas as pd
     scores = np.atleast_2d(np.asarray(scores, dtype=np.float64))
@@ -369,7 +370,7 @@ def _align_sounds(names, n_expected=165):
 # %% ../nbs/07_encoding.ipynb #052cc364
 def load_nh2015(path, # archive root (holding neural/NH2015/) or the NH2015 folder itself
                 min_reps: int = 3, # keep voxels with at least this many repetitions
-               ) -> dict:
+               ) -> dict: # responses (165, V, min_reps) float64, meta (V rows), sounds (165 rows)
     "NH2015 voxel responses from the public release: `responses` (165, V, 3) float64 in natsound order, `meta`, `sounds`."
     import pandas as pd
     d = _neural_dir(path, 'NH2015')
@@ -395,7 +396,7 @@ def load_nh2015(path, # archive root (holding neural/NH2015/) or the NH2015 fold
 
 # %% ../nbs/07_encoding.ipynb #f3f24d54
 def load_b2021(path, # archive root (holding neural/B2021/) or the B2021 folder itself
-              ) -> dict:
+              ) -> dict: # responses (165, V, 3) float64, meta (V rows), sounds (165 rows)
     "B2021 voxel responses to the 165 NH2015 sounds (first 165 of 192): `responses` (165, V, 3), `meta`, `sounds`."
     import pandas as pd
     from scipy.io import loadmat
@@ -430,8 +431,8 @@ def synthetic_voxels(R: np.ndarray, # (n_sounds, K) component response profiles
                      n_reps: int = 3, # repetitions
                      smooth_mm: float = 5.0, # smoothness of the weight and reliability fields
                      reliability: tuple = (0.1, 0.8), # range of the single-repetition reliability rho_1
-                     seed: int = 0,
-                    ) -> dict:
+                     seed: int = 0, # random seed
+                    ) -> dict: # responses (n_sounds, V, n_reps), signal (n_sounds, V), weights (V, K), rho1 (V,), ceiling (V,)
     "Synthetic voxels `responses` (n_sounds, V, n_reps) with known `signal`, `weights` (V, K), `rho1`, `ceiling`."
     from scipy.stats import norm
     R = _as_2d(R, 'R')
@@ -450,7 +451,7 @@ def synthetic_voxels(R: np.ndarray, # (n_sounds, K) component response profiles
 # %% ../nbs/07_encoding.ipynb #f4acca53
 def explained_fraction(features: np.ndarray, # (n, p) features
                        signal: np.ndarray, # (n, V) noise-free signal
-                      ) -> np.ndarray:
+                      ) -> np.ndarray: # (V,) population R²
     "Population R² (V,) of the least-squares fit of `signal` on `features` (with intercept) — the known answer."
     X = np.c_[np.ones(len(features)), features]
     beta, *_ = np.linalg.lstsq(X, signal, rcond=None)
@@ -461,8 +462,8 @@ def explained_fraction(features: np.ndarray, # (n, p) features
 def network_stages(models: dict, # name → backbone (see 02_backbones); all must share one cochleagram front end
                    waves, # (N, T) waveforms at 20 kHz, e.g. activations.natural_probes()[0]
                    stages=None, # stage names; default each model's `stages`
-                   batch_size: int = 64,
-                  ) -> tuple[np.ndarray, dict]:
+                   batch_size: int = 64, # cochleagrams per forward pass
+                  ) -> tuple[np.ndarray, dict]: # (time-averaged cochleagrams (N, F) float64, {model: {stage: (N, p) float64}})
     "Time-averaged cochleagram (N, F) and `{model: {stage: (N, p) float64}}` from one front-end pass."
     import torch
     from topoaudio.activations import stage_features
@@ -487,9 +488,9 @@ def network_stages(models: dict, # name → backbone (see 02_backbones); all mus
 # %% ../nbs/07_encoding.ipynb #9767de4c
 def topoloss_only(model, # a backbone with `topo_layers`
                   steps: int = 30, # Adam steps
-                  lr: float = 1e-2,
-                  tau: float = 1.0,
-                 ):
+                  lr: float = 1e-2, # Adam learning rate
+                  tau: float = 1.0, # TopoLoss weight τ
+                 ) -> object: # an eval-mode copy of `model` (nn.Module), with `topoloss_history` (steps + 1 losses)
     "A copy of `model` whose topographic layers were optimised with TopoLoss alone (a control, not a trained model)."
     import copy, torch
     from topoaudio.topoloss import TopoLoss

@@ -21,10 +21,10 @@ __all__ = ['GITHUB_RAW', 'DERIVATIONS', 'NATSOUND_CATEGORIES', 'Entry', 'registr
 @dataclass(frozen=True)
 class Entry:
     "One data file: relative `key`, public `url`, `sha256`, `size` in bytes; or a table rebuilt from `source` by `derive`."
-    key: str
+    key: str # path relative to the data root, e.g. 'nh2015/components.mat'
     url: str # public URL ('' for derived and mirror-only entries)
-    sha256: str
-    size: int
+    sha256: str # hex sha256 of the file
+    size: int # file size in bytes
     source: str = '' # key of the registered public file a derived table is rebuilt from
     derive: str = '' # name of the derivation in `DERIVATIONS`, or 'mirror-only' (test references)
 
@@ -48,24 +48,26 @@ class DataError(RuntimeError):
 class ChecksumError(ValueError):
     "A data file exists but is not the registered file (corrupted or another version): never a reason to fall back."
 
-def mirror_dir() -> Path | None:
+def mirror_dir() -> Path | None: # resolved `TOPOAUDIO_DATA` directory, or None if unset
     "The local mirror named by `TOPOAUDIO_DATA`, if set."
     d = os.environ.get('TOPOAUDIO_DATA')
     return Path(d).expanduser().resolve() if d else None
 
-def cache_dir() -> Path:
+def cache_dir() -> Path: # `TOPOAUDIO_CACHE`, default ~/.cache/topoaudio (user-expanded)
     "Where downloads (and other cached artefacts) go: `TOPOAUDIO_CACHE`, default `~/.cache/topoaudio`."
     return Path(os.environ.get('TOPOAUDIO_CACHE', '~/.cache/topoaudio')).expanduser()
 
 GITHUB_RAW = 'https://raw.githubusercontent.com/'
 
-def public_url(e: Entry) -> str:
+def public_url(e: Entry, # registry entry
+              ) -> str: # the URL to download `e` from
     "`e.url`, with the GitHub prefix replaced by `TOPOAUDIO_URL_BASE` if set (a local or proxied copy of that layout)."
     base = os.environ.get('TOPOAUDIO_URL_BASE')
     if base and e.url.startswith(GITHUB_RAW): return base.rstrip('/') + '/' + e.url[len(GITHUB_RAW):]
     return e.url
 
-def sha256_file(path) -> str:
+def sha256_file(path, # file to hash
+               ) -> str: # hex digest (64 characters)
     "Hex sha256 of a file, read in 1 MiB blocks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -126,7 +128,7 @@ def _finite_json(o):
 
 def write_json(path, # the JSON file to write
                obj, # JSON-able object; non-finite floats become null, other objects (paths) their str()
-              ) -> Path:
+              ) -> Path: # the written path
     "Write `obj` as strict, indented JSON, atomically."
     return atomic_write(path, lambda t: Path(t).write_text(json.dumps(_finite_json(obj), indent=1, allow_nan=False, default=str) + '\n'))
 
@@ -144,7 +146,7 @@ class _NumpyUnpickler(pickle.Unpickler):
         return getattr(importlib.import_module(mod), name)
 
 def safe_unpickle(data: bytes, # the pickle's bytes (e.g. a downloaded file)
-                 ):
+                 ) -> object: # the unpickled object (containers, strings, numbers, numpy arrays/scalars)
     "Load a pickle of plain containers, strings, numbers and numpy arrays/scalars; refuse any other global."
     return _NumpyUnpickler(io.BytesIO(data)).load()
 
@@ -196,7 +198,7 @@ def _derive(e: Entry, src: Path, dest: Path):
 
 def fetch(key: str, # path relative to the data root, e.g. 'nh2015/components.mat'
           download: bool = True, # try the public URL when neither mirror nor cache has the file
-         ) -> Path:
+         ) -> Path: # local path of the verified file (mirror or cache)
     "Local path of the verified data file `key`: from the mirror, the cache, or downloaded (or rebuilt) once."
     e = registry().get(key)
     if e is None: raise KeyError(f'{key!r} is not a registered data file; see topoaudio/registry.csv')
@@ -228,7 +230,7 @@ def fetch(key: str, # path relative to the data root, e.g. 'nh2015/components.ma
 
 # %% ../nbs/00a_fetch.ipynb #70fffdb6
 def fetch_all(prefix: str = '', # fetch every registered file whose key starts with this
-             ) -> list[Path]:
+             ) -> list[Path]: # local paths of the fetched files, sorted by key
     "Fetch (and verify) a group of files, with a progress bar. Source files of derived tables only if `prefix` asks."
     from tqdm.auto import tqdm
     keys = sorted(k for k in registry() if k.startswith(prefix) and (prefix.startswith('sources/') or not k.startswith('sources/')))
@@ -266,7 +268,7 @@ def nh2015_components() -> dict:
 def component_map(hemi: str, # 'lh' or 'rh'
                   k: int, # component number, 1..6 (lowfreq, highfreq, envsounds, pitch, speech, music)
                   mesh: str = 'fsaverage', # 'fsaverage' (163,842 vertices) or 'fsaverage5' (first 10,242)
-                 ) -> np.ndarray:
+                 ) -> np.ndarray: # (163842,) or (10242,) float64 map over the vertices of one hemisphere, NaN outside the mask
     "Group weight-significance map of NH2015 component `k` on one hemisphere (NaN outside the mask)."
     import nibabel as nib
     if hemi not in ('lh', 'rh'): raise ValueError(f"hemi must be 'lh' or 'rh', not {hemi!r}")
@@ -277,26 +279,26 @@ def component_map(hemi: str, # 'lh' or 'rh'
     return v
 
 # %% ../nbs/00a_fetch.ipynb #afd633b4
-def voxel_meta():
+def voxel_meta() -> object: # pandas DataFrame (7694 voxels, columns): the table in nh2015/voxel_meta.csv
     "The 7,694 NH2015 voxels of Tuckute et al. 2023: subject, hemisphere, flat-map x/y (2-mm grid), ROI flags."
     import pandas as pd
     return pd.read_csv(fetch('nh2015/voxel_meta.csv'))
 
-def nh2015_splits() -> tuple[np.ndarray, np.ndarray]:
+def nh2015_splits() -> tuple[np.ndarray, np.ndarray]: # (train, test): bool (165, 10) each; column j is split j
     "The released 83/82 train/test splits: two bool arrays (165, 10); rows in ascending stim ID (see the evidence below)."
     d = np.load(fetch('nh2015/splits_seed3882.npz'))
     return d['train'], d['test']
 
-def background_paths() -> list[Path]:
+def background_paths() -> list[Path]: # 160 local paths, sorted by noise number
     "The 160 real NoiseSchemas background noises (20 kHz mono, 3.25 s), sorted by number."
     keys = [k for k in registry() if k.startswith('noise/backgrounds/')]
     return [fetch(k) for k in sorted(keys, key=lambda k: int(k.split('_')[-1][:-4]))]
 
-def wsn_words() -> list[str]:
+def wsn_words() -> list[str]: # 794 word class names; index 0 is the null class
     "The 794 Word-Speaker-Noise word classes; index 0 is the null class."
     return json.loads(fetch('wsn_labels/words.json').read_text())
 
-def cochleagram_reference() -> dict:
+def cochleagram_reference() -> dict: # {array name: array} from reference/cochleagram_cfg1_reference.npz
     "Reference cochleagrams ('cochleagram_1', float32) of 3 natural sounds and a 1 kHz tone."
     return dict(np.load(fetch('reference/cochleagram_cfg1_reference.npz')))
 
@@ -336,7 +338,7 @@ def check(online: bool = False, # also ask every public URL for its size (needs 
           workers: int = 8, # parallel requests
           show_all: bool = False, # print every row (default: a summary per kind and the problem rows)
           verbose: bool = True, # print the table
-         ):
+         ) -> object: # pandas DataFrame, one row per entry: key, kind, origin, size, structure, online, ok
     "Check the registry's entries (structure; online: URL answers and size). DataFrame: key, kind, origin, size, structure, online, ok."
     import pandas as pd
     from concurrent.futures import ThreadPoolExecutor

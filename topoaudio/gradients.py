@@ -16,14 +16,14 @@ __all__ = ['PlaneFit', 'fit_plane', 'angle_between', 'is_flat', 'gradient_angle'
 @dataclass
 class PlaneFit:
     "Least-squares plane v = a + b·x + c·y: coefficients, R², F-test p, number of units, gradient direction (°) and slope."
-    a: float
-    b: float
-    c: float
-    r2: float
-    p: float
-    n: int
-    direction: float
-    slope: float
+    a: float # intercept (map units)
+    b: float # slope along x (map units per unit of x)
+    c: float # slope along y (map units per unit of y)
+    r2: float # R² of the plane (NaN for a constant map)
+    p: float # F-test p-value of the two slopes (NaN for a constant map)
+    n: int # number of finite values fitted
+    direction: float # gradient direction atan2(c, b) in degrees
+    slope: float # gradient magnitude hypot(b, c)
 
 def _positions(n: int, positions, shape) -> np.ndarray:
     if positions is None: return sheet_positions(n, shape)
@@ -35,7 +35,7 @@ def _positions(n: int, positions, shape) -> np.ndarray:
 def fit_plane(values, # (n_units,) preference map (NaN = no preference, left out), or an (h, w) sheet
               positions=None, # (n_units, 2) (x, y); default: the TopoLoss sheet (`sheet_positions`)
               shape=None, # sheet (h, w) for the default positions
-             ) -> PlaneFit:
+             ) -> PlaneFit: # coefficients a, b, c, R², F-test p, n, direction (°) and slope
     "Least-squares plane through a map over unit positions, with R² and the F-test p-value of the two slopes."
     from scipy.stats import f as fdist
     v = np.asarray(values, dtype=np.float64)
@@ -58,14 +58,19 @@ def fit_plane(values, # (n_units,) preference map (NaN = no preference, left out
     return PlaneFit(a, b, c, r2, p, n, float(np.degrees(np.arctan2(c, b))), float(np.hypot(b, c)))
 
 # %% ../nbs/10_gradients.ipynb #378458d3
-def angle_between(g1, g2) -> float:
+def angle_between(g1, # (2,) first vector (e.g. gradient (b, c))
+                  g2, # (2,) second vector
+                 ) -> float: # angle in [0, 90] degrees; NaN if either vector is zero
     "Angle (°) between the axes of two 2-D vectors, folded to [0, 90]; NaN if either is zero."
     g1, g2 = np.asarray(g1, dtype=np.float64), np.asarray(g2, dtype=np.float64)
     n1, n2 = np.linalg.norm(g1), np.linalg.norm(g2)
     if n1 == 0 or n2 == 0 or not np.isfinite(n1 * n2): return np.nan
     return float(np.degrees(np.arccos(np.clip(abs(g1 @ g2) / (n1 * n2), 0, 1))))
 
-def is_flat(fit: PlaneFit, min_r2: float = 0.1, alpha: float = 0.05) -> bool:
+def is_flat(fit: PlaneFit, # planar fit of a map (`fit_plane`)
+            min_r2: float = 0.1, # smallest R² of a non-flat map
+            alpha: float = 0.05, # largest slope p-value of a non-flat map
+           ) -> bool: # True if R² is undefined or < min_r2, or p > alpha
     "True if the plane does not describe the map: R² undefined or < `min_r2`, or slope p-value > `alpha`."
     return not (np.isfinite(fit.r2) and fit.r2 >= min_r2 and fit.p <= alpha)
 
@@ -73,8 +78,9 @@ def gradient_angle(map1, # (n_units,) first preference map (e.g. log2 best frequ
                    map2, # (n_units,) second map (e.g. log2 best AM rate), or an (h, w) sheet of the same shape
                    positions=None, # (n_units, 2) unit positions; default: the sheet
                    shape=None, # sheet (h, w); default: the maps' own 2-D shape, else `sheet_shape(n_units)`
-                   min_r2: float = 0.1, alpha: float = 0.05, # flat-map criteria
-                  ) -> dict:
+                   min_r2: float = 0.1, # flat-map criterion: smallest R² (see `is_flat`)
+                   alpha: float = 0.05, # flat-map criterion: largest slope p-value
+                  ) -> dict: # angle (° in [0, 90], NaN if flat), flat, r2_1, r2_2, direction_1, direction_2, fit1, fit2 (PlaneFit)
     "Folded angle (°) between the planar gradients of two maps; NaN with `flat=True` when either map is flat."
     a1, a2 = np.asarray(map1, dtype=np.float64), np.asarray(map2, dtype=np.float64)
     if a1.ndim == 2 or a2.ndim == 2:                                        # sheets: keep their (h, w) layout
@@ -92,9 +98,11 @@ def gradient_angle(map1, # (n_units,) first preference map (e.g. log2 best frequ
 # %% ../nbs/10_gradients.ipynb #0f4ac2c3
 def layer_gradients(maps: dict, # {layer: {'tonotopy': map, 'am': map, ...}} from `topography.layer_maps`
                     shapes: dict | None = None, # {layer: (h, w)} explicit sheet shapes
-                    a: str = 'tonotopy', b: str = 'am', # the two maps to compare
-                    min_r2: float = 0.1, alpha: float = 0.05,
-                   ):
+                    a: str = 'tonotopy', # key of the first map in each layer's dict
+                    b: str = 'am', # key of the second map
+                    min_r2: float = 0.1, # flat-map criterion: smallest R² (see `is_flat`)
+                    alpha: float = 0.05, # flat-map criterion: largest slope p-value
+                   ) -> object: # pandas DataFrame; index layer; columns r2_{a}, r2_{b}, dir_{a}, dir_{b} (°), angle (°), flat
     "DataFrame per layer: R² and direction of both planar gradients, their folded angle (NaN if flat) and the flat flag."
     import pandas as pd
     if not maps: raise ValueError('no layers given (maps is empty)')

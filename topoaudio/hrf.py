@@ -31,7 +31,7 @@ def stage_timecourses(model: nn.Module, # a topoaudio backbone (waveforms in) or
                       stages=None, # stage names; default `model.stages` that have a time axis
                       sr: int = SR, # sample rate of `waves`
                       reduce: str = 'flatten', # 'flatten' (C·F units) or 'channels' (mean over frequency)
-                      batch_size: int = 16,
+                      batch_size: int = 16, # waveforms per forward pass
                      ) -> tuple[dict, dict]: # ({stage: (N, T_s, p) float32}, {stage: frame rate in Hz})
     "Time-resolved activations of every stage, with each stage's frame rate."
     from topoaudio.activations import record, _as_tensor
@@ -150,7 +150,7 @@ ALPHAS_MK = np.logspace(1, 8, 20)   # Millet & King's RidgeCV grid
 
 def detrend_blocks(A: np.ndarray, # (n, ...) samples first
                    groups: np.ndarray, # (n,) block label of each sample
-                  ) -> np.ndarray:
+                  ) -> np.ndarray: # (n, ...) float64 copy of A, detrended within each block (single-sample blocks → 0)
     "Remove a least-squares line from each block of samples (scipy.signal.detrend per block)."
     from scipy.signal import detrend
     A = np.array(A, dtype=np.float64)
@@ -175,7 +175,9 @@ def _pearson0(P, Y):
     from topoaudio.encoding import pearson_r
     return np.nan_to_num(pearson_r(P, Y), nan=0.0)
 
-def block_folds(groups, n_splits):
+def block_folds(groups, # (n,) block label of each sample
+                n_splits, # number of folds
+               ) -> list[np.ndarray]: # n_splits bool (n,) test masks
     "Test masks of `n_splits` contiguous folds over the unique blocks (in order of appearance)."
     groups = np.asarray(groups)
     _, first = np.unique(groups, return_index=True)
@@ -226,8 +228,10 @@ def brain_score(X, # (n_scans, p) regressors (e.g. hrf_regressors of a stage)
 
 # %% ../nbs/13_hrf.ipynb #dad25643
 def mel_timecourses(waves, # (N, T) waveforms at `sr`
-                    sr: int = SR, n_mels: int = 40,
-                    win_ms: float = 25.0, hop_ms: float = 10.0,
+                    sr: int = SR, # sample rate of `waves` (Hz)
+                    n_mels: int = 40, # number of mel bands
+                    win_ms: float = 25.0, # window length (ms)
+                    hop_ms: float = 10.0, # hop between frames (ms)
                    ) -> tuple[np.ndarray, float]: # ((N, n_frames, n_mels) log-mel, frame rate Hz)
     "Log-mel spectrogram time courses (the brain-score baseline), with their frame rate."
     import torchaudio
@@ -259,7 +263,8 @@ def run_groups(frame_times, # (n_TR,) scan times (s)
 def simulate_bold(X: np.ndarray, # (n_TR, p) regressors (e.g. hrf_regressors of the features)
                   groups: np.ndarray, # (n_TR,) block of each scan
                   snr: float, # signal variance / noise variance after per-block detrending
-                  n_voxels: int = 100, seed: int = 0,
+                  n_voxels: int = 100, # number of simulated voxels V
+                  seed: int = 0, # random seed
                  ) -> tuple[np.ndarray, np.ndarray]: # (Y (n_TR, V), signal (n_TR, V))
     "BOLD = (regressors · W), detrended per block and scaled to unit variance, + white noise at the given SNR."
     if snr <= 0: raise ValueError(f'snr must be > 0, got {snr}')
@@ -272,13 +277,15 @@ def simulate_bold(X: np.ndarray, # (n_TR, p) regressors (e.g. hrf_regressors of 
     sigma = np.sqrt(1 / (snr * keep.mean()))                  # detrending removes 2 of n_b noise dimensions per block
     return S + sigma * rng.standard_normal(S.shape), S
 
-def expected_r(snr): 
+def expected_r(snr, # signal-to-noise variance ratio (scalar or array)
+              ) -> np.ndarray: # √(SNR / (1 + SNR)), same shape as snr
     "Correlation between a signal and signal + independent noise at this SNR: √(SNR / (1 + SNR))."
     snr = np.asarray(snr, dtype=np.float64)
     return np.sqrt(snr / (1 + snr))
 
 def split_ci(r: np.ndarray, # (n_splits, V) brain_score r
-             level: float = 0.95) -> tuple[float, float, float]:
+             level: float = 0.95, # confidence level
+            ) -> tuple[float, float, float]: # (mean, lower, upper)
     "Mean over splits of the median over voxels, and its t confidence interval over splits."
     from scipy.stats import t
     med = np.median(r, 1)

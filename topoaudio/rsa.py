@@ -40,7 +40,8 @@ def rdm(X, # (n, p) patterns, one row per condition, or a stack (..., n, p)
     d2 = np.maximum(sq[..., iu] + sq[..., ju] - 2 * np.einsum('...ik,...jk->...ij', X, X)[..., iu, ju], 0)
     return np.sqrt(d2) if metric == 'euclidean' else d2 / p
 
-def n_conditions(d) -> int:
+def n_conditions(d, # (..., m) condensed RDM(s), m = n(n−1)/2
+                ) -> int: # n
     "Number of conditions n of a condensed RDM of length n(n−1)/2."
     m = np.shape(d)[-1]
     n = int(round((1 + np.sqrt(1 + 8 * m)) / 2))
@@ -72,7 +73,7 @@ def _tau_a(x, y):
 def compare_rdms(a, # (m,) RDM or (k, m) stack
                  b, # (m,) RDM or (l, m) stack, same m
                  method: str = 'spearman', # 'spearman', 'pearson' or 'kendall' (τ-a)
-                ): # float if both are single RDMs, else (k, l) array
+                ) -> float | np.ndarray: # float if both are single RDMs, else (k, l) array
     "Similarity between RDMs: Spearman ρ, Pearson r or Kendall's τ-a."
     if method not in COMPARE_METHODS: raise ValueError(f'method must be one of {COMPARE_METHODS}, not {method!r}')
     single = np.ndim(a) == 1 and np.ndim(b) == 1
@@ -99,9 +100,10 @@ def _split_masks(splits, n):
 def region_rsa(features: dict, # {stage: (n_sounds, p)} stage features
                responses: list, # one (n_sounds, V_s) array per subject (the region's voxels)
                splits=None, # (train, test) bool (n_sounds, S); default encoding.random_splits (83/82 of 165)
-               brain_metric: str = 'correlation', model_metric: str = 'correlation',
+               brain_metric: str = 'correlation', # RDM distance for the voxel patterns (see `rdm`)
+               model_metric: str = 'correlation', # RDM distance for the stage features (see `rdm`)
                compare: str = 'spearman', # RDM comparison (see compare_rdms)
-              ) -> dict:
+              ) -> dict: # stages; r_train, r_test (J, L, S); best (J, S) stage index; score (J,); ceiling (J,); mean (float)
     "Per subject: the train-chosen best stage per split, its held-out ρ (`score`), and the inter-subject `ceiling`."
     if not features: raise ValueError('give at least one stage')
     single = isinstance(responses, np.ndarray) and responses.ndim == 2
@@ -152,7 +154,9 @@ def neighbourhoods(coords, # (V, 2) or (V, 3) voxel coordinates in mm (e.g. voxe
     return out
 
 def meta_neighbourhoods(meta, # voxel table with x_flat_mm, y_flat_mm, subj_idx, hemi (fetch.voxel_meta())
-                        n_voxels: int | None = 30, radius_mm: float | None = None):
+                        n_voxels: int | None = 30, # fixed neighbourhood size (the centre included)
+                        radius_mm: float | None = None, # or: every voxel within this distance (then n_voxels is ignored)
+                       ) -> list[np.ndarray]: # V integer arrays of voxel indices (rows of `meta`), the centre first
     "`neighbourhoods` on the flat maps of `voxel_meta`, within each subject × hemisphere."
     g = meta['subj_idx'].astype(str) + meta['hemi'].astype(str)
     return neighbourhoods(meta[['x_flat_mm', 'y_flat_mm']].to_numpy(), g.to_numpy(), n_voxels, radius_mm)
@@ -195,7 +199,7 @@ def searchlight_rsa(Y, # (n_sounds, V) voxel responses (all subjects' voxels sid
                     model_metric: str = 'correlation', # for features given as a dict
                     compare: str = 'spearman', # 'spearman' or 'pearson'
                     batch: int = 128, # centres per batch (memory ~ batch × n² × 8 bytes)
-                   ) -> dict:
+                   ) -> dict: # r (L, V) similarity per stage and centre; best (V,) stage index; best_r (V,) (NaN where undefined)
     "Searchlight RSA: per-centre similarity `r` (L, V) with every stage, `best` stage index (V,), `best_r` (V,)."
     if brain_metric not in ('correlation', 'spearman'): raise ValueError(f"brain_metric must be 'correlation' or 'spearman'")
     if compare not in ('spearman', 'pearson'): raise ValueError("the searchlight compares by 'spearman' or 'pearson'")
@@ -243,7 +247,7 @@ def group_searchlight(r, # (L, V) per-centre similarity (searchlight_rsa(...)['r
                       locations, # (V,) hashable common-space location of each voxel, e.g. (hemi, x, y) strings
                       q: float = 0.05, # FDR level before the division by L
                       min_subjects: int = 3, # locations with fewer subjects are left out
-                     ) -> dict:
+                     ) -> dict: # locations, n_subjects; t, p, q, sig, mean_r (L, n_loc); best, best_r, significant (n_loc,)
     "One-sided t across subjects per stage and location, BH-FDR at q/L; group best layer and significance."
     import pandas as pd
     from scipy.stats import ttest_1samp, false_discovery_control
@@ -329,9 +333,11 @@ def plot_flat_maps(values, # (V,) one value per voxel (NaN: not shown)
 
 # %% ../nbs/12_rsa.ipynb #c9434eb8
 def chain_features(n: int, # sounds
-                   n_stages: int = 6, p: int = 12, # stages and features per stage
+                   n_stages: int = 6, # number of stages
+                   p: int = 12, # features per stage
                    keep: float = 0.5, # variance fraction each stage inherits from the previous one
-                   seed: int = 0):
+                   seed: int = 0, # random seed
+                  ) -> dict: # {'s0': (n, p), …, 's{n_stages-1}': (n, p)} float64
     "Synthetic stage features `{'s0': (n, p), …}`: each stage a rotated share of the previous one plus new variance."
     rng = np.random.default_rng(seed)
     F, out = rng.standard_normal((n, p)), {}
@@ -343,7 +349,8 @@ def chain_features(n: int, # sounds
 def planted_voxels(features: dict, # {stage: (n, p)}
                    stage_of_voxel: np.ndarray, # (V,) index of the stage driving each voxel
                    noise: float = 1.0, # noise s.d. relative to the signal s.d.
-                   seed: int = 0) -> np.ndarray: # (n, V) responses
+                   seed: int = 0, # random seed
+                  ) -> np.ndarray: # (n, V) responses
     "Voxels that are random projections of their stage's features plus independent Gaussian noise."
     rng = np.random.default_rng(seed)
     F = [np.asarray(f, dtype=np.float64) for f in features.values()]

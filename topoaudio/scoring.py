@@ -42,7 +42,7 @@ def _jsonable(v):
 class Score:
     "The result of one benchmark on one subject."
     benchmark: str            # the benchmark identifier, e.g. 'table2.moran.tonotopy'
-    version: int
+    version: int # version of the benchmark that produced it
     status: str               # 'ok' | 'skipped' | 'failed'
     value: float = np.nan     # the headline number
     raw: dict = field(default_factory=dict)   # per-layer / per-voxel detail: str -> float | np.ndarray | dict
@@ -55,12 +55,13 @@ class Score:
         if self.status not in STATUSES: raise ValueError(f'status must be one of {STATUSES}, not {self.status!r}')
         self.value = float(self.value) if self.value is not None else np.nan
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict: # JSON-able dict of the fields
         "JSON-able dict (arrays become lists, NaN becomes None)."
         return _jsonable(asdict(self))
 
     @classmethod
-    def from_dict(cls, d: dict) -> Score:
+    def from_dict(cls, d: dict, # a dict from `to_dict`
+                 ) -> Score: # the Score
         "Inverse of `to_dict` (raw arrays stay lists; None value → NaN)."
         d = dict(d); d['value'] = np.nan if d.get('value') is None else d['value']
         return cls(**d)
@@ -75,7 +76,10 @@ class Benchmark:
     label: str = ''                 # says "paper" only if it computes the paper's quantity
     description: str = ''           # how it differs from the paper, in words ('' if it does not)
 
-    def run(self, subject: Subject, cache: Cache): raise NotImplementedError
+    def run(self, subject: Subject, # a `Subject` (see `scoring.as_subject`)
+            cache: Cache, # a `Cache` for recordings and fits
+           ):
+        raise NotImplementedError
 
     def _score(self, status, value=np.nan, raw=None, message='', data=None) -> Score:
         return Score(self.identifier, self.version, status, value, raw or {}, self.reference,
@@ -101,15 +105,26 @@ class Benchmark:
 # %% ../nbs/11_scoring.ipynb #250c9814
 class FnBenchmark(Benchmark):
     "A benchmark whose `run` is a function `fn(subject, cache)`."
-    def __init__(self, identifier: str, fn, # fn(subject, cache) -> Score | float | (float, dict)
-                 version: int = 1, probe_set: str | None = None, reference: dict | None = None,
-                 label: str = '', description: str = ''):
+    def __init__(self, identifier: str, # unique name, e.g. 'table2.moran.tonotopy'
+                 fn, # fn(subject, cache) -> Score | float | (float, dict)
+                 version: int = 1, # version number, recorded in its Scores and in a Report's meta
+                 probe_set: str | None = None, # name in `PROBE_SETS` it records, or None
+                 reference: dict | None = None, # {'value': float, 'source': str}, or None
+                 label: str = '', # human label; says "paper" only if it computes the paper's quantity
+                 description: str = '', # how it differs from the paper, in words ('' if it does not)
+                ):
         if not identifier: raise ValueError('a benchmark needs an identifier')
         self.identifier, self.fn, self.version, self.probe_set = identifier, fn, version, probe_set
         self.reference, self.label, self.description = reference, label, description
-    def run(self, subject, cache): return self.fn(subject, cache)
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> Score | float | tuple: # what `fn` returns: a Score, a value, or (value, raw dict)
+        return self.fn(subject, cache)
 
-def benchmark(identifier: str, sets=(), **kw):
+def benchmark(identifier: str, # unique benchmark name
+              sets=(), # named sets to add it to (e.g. 'paper')
+              **kw,
+             ) -> callable: # decorator: fn(subject, cache) → the registered FnBenchmark
     "Decorator: register `fn(subject, cache)` as a `FnBenchmark` in `BENCHMARKS` (and in `sets`)."
     def deco(fn): return register(FnBenchmark(identifier, fn, **kw), sets)
     return deco
@@ -120,7 +135,7 @@ SETS: dict[str, list[str]] = {'all': [], 'paper': []}
 
 def register(bench: Benchmark, # an instance with a unique `identifier`
              sets=(), # named sets to add it to (e.g. 'paper', 'rsa'); every benchmark is in 'all'
-            ) -> Benchmark:
+            ) -> Benchmark: # `bench` itself
     "Add `bench` to `BENCHMARKS`, to 'all' and to each named set; returns it."
     if not isinstance(bench, Benchmark): raise TypeError(f'register needs a Benchmark, not {type(bench).__name__}')
     if not bench.identifier: raise ValueError('a benchmark needs an identifier')
@@ -132,7 +147,7 @@ def register(bench: Benchmark, # an instance with a unique `identifier`
     return bench
 
 def resolve(names, # a set name or identifier, or a list of them
-           ) -> list[Benchmark]:
+           ) -> list[Benchmark]: # the Benchmark instances, in the order named
     "The benchmarks named (sets expanded, order kept, duplicates dropped)."
     if isinstance(names, (str, Benchmark)): names = [names]
     out = {}
@@ -153,13 +168,16 @@ class Cache:
         self.mem, self.hits, self.misses = {}, 0, 0
 
     @staticmethod
-    def key(*parts) -> str:
+    def key(*parts,
+           ) -> str: # 32 hex characters
         "A key from parts (strings, numbers, lists: anything with a stable `repr`)."
         return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
     def _path(self, key): return self.cache_dir/f'{key}.pkl'
 
-    def get(self, key: str, compute): # compute() -> any picklable value
+    def get(self, key: str, # a key (see `Cache.key`)
+            compute, # compute() -> any picklable value
+           ) -> object: # the stored value, or compute() on a miss
         "The value stored under `key`, computing and storing it on a miss."
         if key in self.mem: self.hits += 1; return self.mem[key]
         if self.cache_dir is not None and self._path(key).exists():
@@ -193,11 +211,14 @@ class Subject:
                  stages, # analysis stage names (as in `named_modules()`), in order
                  topo_layers=(), # layers with a cortical sheet (may be empty)
                  sheets=None, # {layer: (h, w)}; default row-major `sheet_shape(n_units)`
-                 sample_rate: int = SR,
+                 sample_rate: int = SR, # sample rate (Hz) of the waveforms `module` takes
                  frontend: nn.Module | None = None, # waveform → cochleagram (B, F, T), if the model has one
-                 name: str | None = None,
+                 name: str | None = None, # display name; default the module's class name
                  fingerprint: str | None = None, # default `benchmarks.model_fingerprint(module)`
-                 cache: Cache | None = None, batch_size: int = 16, device=None):
+                 cache: Cache | None = None, # memo of recorded responses; default a new in-memory `Cache`
+                 batch_size: int = 16, # waveforms per forward pass when recording
+                 device=None, # device to move the module to when recording (None: leave it)
+                ):
         from topoaudio.benchmarks import model_fingerprint
         self.module, self.stages, self.topo_layers = module, list(stages), list(topo_layers)
         if not self.stages: raise ValueError('a subject needs at least one analysis stage')
@@ -223,8 +244,8 @@ class Subject:
 from fastcore.basics import patch
 
 @patch
-def probes(self: Subject, probe_set: str # a key of `PROBE_SETS`
-          ) -> tuple[np.ndarray, dict]:
+def probes(self: Subject, probe_set: str, # a key of `PROBE_SETS`
+          ) -> tuple[np.ndarray, dict]: # (waves (N, T) float32, meta with the set's fields and its 'digest')
     "`(waves (N, T) float32, meta)` of a probe set for this subject (built once; `DataUnavailable` if data is absent)."
     if probe_set not in self._probes:
         if probe_set not in PROBE_SETS: raise KeyError(f'no probe set {probe_set!r}; choose one of {sorted(PROBE_SETS)}')
@@ -268,7 +289,7 @@ class _IdSet:
 @patch
 def features(self: Subject, probe_set: str, # a key of `PROBE_SETS`
              stages=None, # stage names; default `self.stages`
-            ) -> dict[str, np.ndarray]:
+            ) -> dict[str, np.ndarray]: # {stage: (N, p)}
     "`{stage: (N, p)}` time-averaged features (one cached pass with the responses for the default stages)."
     if stages is None or set(stages) <= set(self.stages):
         f = self._pass(probe_set, self.stages, self.topo_layers)['features']
@@ -278,7 +299,7 @@ def features(self: Subject, probe_set: str, # a key of `PROBE_SETS`
 @patch
 def responses(self: Subject, probe_set: str, # a key of `PROBE_SETS`
               layers=None, # layer names; default `self.topo_layers`
-             ) -> dict[str, np.ndarray]:
+             ) -> dict[str, np.ndarray]: # {layer: (N, n_units)}
     "`{layer: (N, n_units)}` one response per unit per probe (the layer output averaged over non-unit axes)."
     if layers is None or set(layers) <= set(self.topo_layers):
         r = self._pass(probe_set, self.stages, self.topo_layers)['responses']
@@ -286,7 +307,8 @@ def responses(self: Subject, probe_set: str, # a key of `PROBE_SETS`
     return self._pass(probe_set, [], layers)['responses']
 
 @patch
-def sheet(self: Subject, layer: str) -> tuple[int, int]:
+def sheet(self: Subject, layer: str, # layer name
+         ) -> tuple[int, int]: # (h, w)
     "The `(h, w)` sheet of a layer (row-major default for layers outside `topo_layers`)."
     if layer in self.sheets: return self.sheets[layer]
     return tuple(sheet_shape(n_units(get_layers(self.module, layer)[layer])))
@@ -302,7 +324,10 @@ def _probe_kw(subject, fn) -> dict:
     if subject.frontend is not None and _accepts(fn, 'frontend'): kw['frontend'] = subject.frontend
     return kw
 
-def tones_set(subject, n: int = 40) -> tuple[np.ndarray, dict]:
+# %% ../nbs/11_scoring.ipynb #0ade4430
+def tones_set(subject, # a `Subject`
+              n: int = 40, # number of tones (at most 16 under IN_TEST)
+             ) -> tuple[np.ndarray, dict]: # ((n, T) waveforms, {'freqs': (n,) Hz})
     "Pure tones (default 40, log-spaced; inside the front end's filter range when it has one): meta `freqs` (Hz)."
     from topoaudio.activations import tone_probes
     if os.environ.get('IN_TEST'): n = min(n, 16)
@@ -311,14 +336,17 @@ def tones_set(subject, n: int = 40) -> tuple[np.ndarray, dict]:
     w, f = tone_probes(n=n, **kw)
     return w, dict(freqs=np.asarray(f))
 
-def am_set(subject, n: int = 15) -> tuple[np.ndarray, dict]:
+def am_set(subject, # a `Subject`
+           n: int = 15, # number of AM rates (at most 8 under IN_TEST)
+          ) -> tuple[np.ndarray, dict]: # ((n, T) waveforms, {'rates': (n,) Hz})
     "AM noise (default 15 rates; inside the front end's envelope passband when it has one): meta `rates` (Hz)."
     from topoaudio.activations import am_probes
     if os.environ.get('IN_TEST'): n = min(n, 8)
     w, r = am_probes(n=n, **_probe_kw(subject, am_probes))
     return w, dict(rates=np.asarray(r))
 
-def natsound_set(subject) -> tuple[np.ndarray, dict]:
+def natsound_set(subject, # a `Subject` (its sample rate is used)
+                ) -> tuple[np.ndarray, dict]: # ((165, T) waveforms, {'categories', 'names', 'stim_ids': (165,) each})
     "The 165 NH2015 natural sounds (2 s, RMS 0.1; natsound order): meta `categories`, `names`, `stim_ids`."
     from topoaudio.fetch import DataError, natsound_table
     from topoaudio.activations import natural_probes
@@ -338,7 +366,9 @@ def _units_layer(module, name) -> str | None:
     inner = [f'{name}.{k}' for k, s in m.named_modules() if k and n_units(s) is not None]
     return inner[-1] if inner else None
 
-def default_stages(module: nn.Module, max_stages: int = 12) -> list[str]:
+def default_stages(module: nn.Module, # any module
+                   max_stages: int = 12, # at most this many stages, evenly thinned
+                  ) -> list[str]: # module names of the chosen Conv/Linear layers
     "The Conv/Linear layers of `module` in registration order, thinned evenly to at most `max_stages`."
     names = [k for k, m in module.named_modules() if k and n_units(m) is not None]
     if not names: raise ValueError(f'{type(module).__name__} has no Conv/Linear layers: give `stages`')
@@ -348,10 +378,12 @@ def default_stages(module: nn.Module, max_stages: int = 12) -> list[str]:
 def wrap(module: nn.Module, # any module taking waveforms (B, T) at `sample_rate`
          stages=None, # analysis stages (module names) in order; default `default_stages(module)`
          topo_layers=None, # layers with a sheet; default each stage's Conv/Linear units layer
-         sample_rate: int = SR,
+         sample_rate: int = SR, # sample rate (Hz) of the waveforms `module` takes
          sheets=None, # {layer: (h, w)}; default row-major `topoloss.sheet_shape(n_units)`
          frontend=None, # waveform → cochleagram module, if any (used to make valid probes)
-         name=None, **kw) -> Subject:
+         name=None, # display name; default the module's class name
+         **kw,
+        ) -> Subject: # the wrapped model
     "A `Subject` for any audio model."
     stages = default_stages(module) if stages is None else ([stages] if isinstance(stages, str) else list(stages))
     get_layers(module, stages)                                  # clear error for a bad name
@@ -360,7 +392,8 @@ def wrap(module: nn.Module, # any module taking waveforms (B, T) at `sample_rate
 
 # %% ../nbs/11_scoring.ipynb #b5d1236e
 def as_subject(model, # a Subject, a topoaudio backbone, a checkpoint file / run directory, or any nn.Module
-               **kw) -> Subject:
+               **kw,
+              ) -> Subject: # `model` itself if already a Subject
     "The `Subject` for `model` (keyword arguments go to `wrap`)."
     if isinstance(model, Subject): return model
     name = kw.pop('name', None)

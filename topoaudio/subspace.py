@@ -29,7 +29,7 @@ class _Stop(Exception): "Raised by the hook once the layer has fired (the rest o
 
 def layer_function(model: nn.Module, # a backbone (its `features` is called) or any module taking cochleagrams (B, 1, F, T)
                    layer: str, # the layer's name in `model.named_modules()`
-                  ):
+                  ) -> callable: # f(cochleagram (B, 1, F, T)) → the layer's output tensor
     "A function `cochleagram (B, 1, F, T) → the layer's output`, which stops the forward pass at the layer."
     mod = get_layers(model, layer)[layer]
     run = model.features if hasattr(model, 'features') else model
@@ -48,7 +48,7 @@ def layer_function(model: nn.Module, # a backbone (its `features` is called) or 
 
 def time_resolved(o: torch.Tensor, # layer output: conv (B, C, F', T') or frame-wise (B, T', D)
                   freq: int | None = None, # conv maps: None = mean over the frequency axis, else this frequency position
-                 ) -> torch.Tensor:
+                 ) -> torch.Tensor: # (B, units, T)
     "Each unit's response over time, `(B, units, T')`."
     if o.ndim == 4: return o.mean(2) if freq is None else o[:, :, freq]
     if o.ndim == 3: return o.transpose(1, 2)
@@ -75,7 +75,7 @@ def candidate_frames(c: torch.Tensor, # (N, 1, F, T) cochleagrams
                      n_lags: int, # window length (input frames)
                      stride: int | None = None, # input frames per output frame; default round(T / T_out)
                      silence: float = 0.1, # skip windows whose mean level ≤ silence × the 99th percentile of frame levels
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # (clip, input centre frame, output frame), (n_usable,) each
     "All usable samples `(clip, input centre frame, output frame)`: the window fits in the clip and is not silent."
     N, _, F, T = c.shape
     S = stride or max(1, round(T / T_out))
@@ -92,8 +92,8 @@ def candidate_frames(c: torch.Tensor, # (N, 1, F, T) cochleagrams
 # %% ../nbs/14_subspace.ipynb #06bcba45
 def rf_halfwidth(f, # layer function (see `layer_function`)
                  c: torch.Tensor, # (1, 1, F, T) an input clip
-                 freq: int | None = None,
-                ) -> int:
+                 freq: int | None = None, # conv maps: None = response averaged over frequency, else this frequency position
+                ) -> int: # half-width in input frames; the clip length T if the field reaches the clip edge
     "Receptive-field half-width (input frames) of a layer's middle output frame, from the support of its gradient."
     x = c.clone().requires_grad_(True)
     r = time_resolved(f(x), freq)
@@ -119,7 +119,7 @@ def unit_frames(model: nn.Module, # a backbone or any module on cochleagrams (B,
                 stride: int | None = None, # input frames per output frame; default round(T / T')
                 silence: float = 0.1, # skip windows quieter than silence × the 99th-percentile frame level
                 seed: int = 0, # seed of the frame sampling
-               ) -> DSTRFs:
+               ) -> DSTRFs: # d None; response (units, samples); clip, frame, out_frame (samples,)
     "The sampled frames and the units' responses there, without gradients (`d` is None): held-out data for subspace models."
     c = _as_coch(cochleagrams)
     units = np.atleast_1d(np.asarray(units, dtype=int))
@@ -149,7 +149,7 @@ def dstrf(model: nn.Module, # a backbone or any module on cochleagrams (B, 1, F,
           silence: float = 0.1, # skip windows quieter than silence × the 99th-percentile frame level
           chunk: int = 64, # samples per vmapped backward pass
           seed: int = 0, # seed of the frame sampling
-         ) -> DSTRFs:
+         ) -> DSTRFs: # d (units, samples, F, n_lags); response (units, samples); clip, frame, out_frame (samples,)
     "Gradient of each unit's response at sampled frames w.r.t. its input window: `d` is `(units, samples, F, n_lags)`."
     s = unit_frames(model, layer, units, cochleagrams, n_lags, frames, freq, stride, silence, seed)
     c, units, f = _as_coch(cochleagrams), np.atleast_1d(np.asarray(units, dtype=int)), layer_function(model, layer)
@@ -178,12 +178,16 @@ def dstrf(model: nn.Module, # a backbone or any module on cochleagrams (B, 1, F,
     return s._replace(d=out)
 
 # %% ../nbs/14_subspace.ipynb #da2f58e2
-def gabor_strf(F: int, L: int, # frequency channels, lags
-               f0: float, t0: float, # centre (channel, lag)
-               sf: float = 4.0, st: float = 3.0, # Gaussian widths (channels, lags)
-               wf: float = 0.08, wt: float = 0.1, # spectral / temporal modulation (cycles per channel / per frame)
-               phase: float = 0.0,
-              ) -> np.ndarray:
+def gabor_strf(F: int, # frequency channels
+               L: int, # lags
+               f0: float, # centre channel
+               t0: float, # centre lag
+               sf: float = 4.0, # Gaussian width (channels)
+               st: float = 3.0, # Gaussian width (lags)
+               wf: float = 0.08, # spectral modulation (cycles per channel)
+               wt: float = 0.1, # temporal modulation (cycles per frame)
+               phase: float = 0.0, # carrier phase (radians)
+              ) -> np.ndarray: # (F, L) unit-norm filter
     "A spectrotemporal Gabor filter `(F, L)` with unit norm."
     f, t = np.meshgrid(np.arange(F), np.arange(L), indexing='ij')
     g = np.exp(-(f - f0) ** 2 / (2 * sf ** 2) - (t - t0) ** 2 / (2 * st ** 2)) * np.cos(2 * np.pi * (wf * (f - f0) + wt * (t - t0)) + phase)
@@ -203,20 +207,26 @@ class _Planted(nn.Module):
 class LNUnit(_Planted):
     "Linear–nonlinear unit: softplus(gain·(w⋆x) + bias) → `(B, 1, 1, T)`. One filter, one dimension."
     def __init__(self, w, # (F, L) the filter, L odd
-                 gain=4.0, bias=-1.0, # softplus(gain·u + bias)
-                ): super().__init__(np.asarray(w)[None]); self.gain, self.bias = gain, bias
+                 gain=4.0, # gain in softplus(gain·u + bias)
+                 bias=-1.0, # bias in softplus(gain·u + bias)
+                ):
+        super().__init__(np.asarray(w)[None]); self.gain, self.bias = gain, bias
     def forward(self, x): return self.out(F_.softplus(self.gain * self.conv(x) + self.bias))
 
+# %% ../nbs/14_subspace.ipynb #279bcd42
 class EnergyUnit(_Planted):
     "Quadrature energy unit: (w₁⋆x)² + (w₂⋆x)² → `(B, 1, 1, T)`. Two filters, two dimensions."
-    def __init__(self, w1, w2, # (F, L) each: the quadrature pair
-                ): super().__init__(np.stack([w1, w2]))
+    def __init__(self, w1, # (F, L) first filter of the quadrature pair, L odd
+                 w2, # (F, L) second filter of the pair
+                ):
+        super().__init__(np.stack([w1, w2]))
     def forward(self, x): return self.out((self.conv(x) ** 2).sum(1, keepdim=True))
 
 class DivNormUnit(_Planted):
     "One filter, divisively normalised by the local stimulus energy: softplus(gain·(w⋆x)) / (σ + Σ g·x²) → `(B, 1, 1, T)`."
     def __init__(self, w, # (F, L) the unit's one linear filter
-                 gain=1.0, sigma=0.01, # numerator gain; semi-saturation constant
+                 gain=1.0, # numerator gain
+                 sigma=0.01, # semi-saturation constant σ
                  pool=(3.0, 2.0), # s.d. (channels, lags) of the Gaussian energy pool g (Σg = 1), centred on w's peak
                 ):
         Fq, L = np.shape(w)
@@ -230,10 +240,12 @@ class DivNormUnit(_Planted):
         return self.out(F_.softplus(self.gain * u) / (self.sigma + e))
 
 # %% ../nbs/14_subspace.ipynb #bc6a13b0
-def synthetic_cochleagrams(n: int = 8, F: int = 32, T: int = 200, # clips, channels, frames
+def synthetic_cochleagrams(n: int = 8, # number of clips
+                           F: int = 32, # frequency channels
+                           T: int = 200, # frames
                            silent: float = 0.2, # fraction of each clip that is silent (a gap)
-                           seed: int = 0,
-                          ) -> np.ndarray:
+                           seed: int = 0, # random seed
+                          ) -> np.ndarray: # (n, F, T) float32, positive
     "Positive, spectrotemporally smooth random 'cochleagrams' `(n, F, T)` with a silent gap (for the planted tests)."
     from scipy.ndimage import gaussian_filter
     rng = np.random.default_rng(seed)
@@ -246,7 +258,7 @@ def synthetic_cochleagrams(n: int = 8, F: int = 32, T: int = 200, # clips, chann
 # %% ../nbs/14_subspace.ipynb #f18fe4dd
 def normalise_dstrfs(d: np.ndarray, # (samples, F, L) or (samples, P) one unit's dSTRFs
                      outlier: float | None = 5.0, # drop samples whose peak |value| (in s.d.) exceeds median + outlier·MAD of the peaks
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                    ) -> tuple[np.ndarray, np.ndarray]: # (X (kept, P) s.d.-normalised, kept (kept,) sample indices)
     "Each dSTRF flattened and divided by its s.d.; zero and outlier samples dropped: `(X (kept, P), kept indices)`."
     X = np.asarray(d, np.float64).reshape(len(d), -1)
     sd = X.std(1)
@@ -303,8 +315,8 @@ def tuning_subspace(d, # (units, samples, F, L) dSTRFs (`dstrf(...).d`), or (sam
                     n_shuffle: int = 10, # shuffles for the noise floor (0: no significance test)
                     k_max: int = 50, # PCs kept per unit (and tested against the floor)
                     outlier: float | None = 5.0, # outlier rule of `normalise_dstrfs` (None: keep all)
-                    seed: int = 0,
-                   ) -> Subspace:
+                    seed: int = 0, # seed of the shuffles
+                   ) -> Subspace: # pcs (units, k_max, F, L), sv, var, floor (units, k_max); n_sig, dim, complexity, n_samples (units,)
     "Per-unit uncentred PCA of the s.d.-normalised dSTRFs, with a shuffled noise floor per dimension."
     d = np.asarray(d)
     if d.ndim == 3: d = d[None]
@@ -322,9 +334,10 @@ def tuning_subspace(d, # (units, samples, F, L) dSTRFs (`dstrf(...).d`), or (sam
 
 # %% ../nbs/14_subspace.ipynb #8b8cd8e8
 def stimulus_windows(cochleagrams, # (N, F, T) or (N, 1, F, T)
-                     clip, frame, # (samples,) clip index and centre frame (as returned by `dstrf`)
+                     clip, # (samples,) clip index (as returned by `dstrf`)
+                     frame, # (samples,) centre frame
                      n_lags: int, # window length (same as for the dSTRFs)
-                    ) -> np.ndarray:
+                    ) -> np.ndarray: # (samples, F, n_lags)
     "The input windows `(samples, F, n_lags)` that the dSTRFs of `dstrf` are taken over."
     c = _as_coch(cochleagrams)[:, 0].numpy()
     lo = np.asarray(frame) - n_lags // 2
@@ -333,7 +346,7 @@ def stimulus_windows(cochleagrams, # (N, F, T) or (N, 1, F, T)
 
 def project(windows: np.ndarray, # (samples, F, L) stimulus windows
             pcs: np.ndarray, # (K, F, L) one unit's PCs (orthonormal)
-           ) -> np.ndarray:
+           ) -> np.ndarray: # (samples, K)
     "Projections of the stimulus windows on the PCs, `(samples, K)`."
     return np.asarray(windows, np.float64).reshape(len(windows), -1) @ np.asarray(pcs, np.float64).reshape(len(pcs), -1).T
 
@@ -348,14 +361,16 @@ class SubspaceModel:
     def __init__(self, kind: str = 'poly', # 'poly': ridge on polynomial features; 'mlp': one tanh hidden layer, L-BFGS
                  degree: int = 2, # polynomial degree ('poly'): 2 = a quadratic form of the projections
                  alpha: float = 1e-2, # ridge penalty per sample (inputs and outputs standardised)
-                 hidden: int = 16, max_iter: int = 100, # MLP size and L-BFGS iterations ('mlp')
-                 seed: int = 0):
+                 hidden: int = 16, # hidden units of the MLP ('mlp')
+                 max_iter: int = 100, # L-BFGS iterations ('mlp')
+                 seed: int = 0, # seed of the MLP's initial weights ('mlp')
+                ):
         if kind not in ('poly', 'mlp'): raise ValueError(f"kind must be 'poly' or 'mlp', not {kind!r}")
         self.kind, self.degree, self.alpha, self.hidden, self.max_iter, self.seed = kind, degree, alpha, hidden, max_iter, seed
 
     def fit(self, Z, # (n, K) projections
             y, # (n,) responses
-           ):
+           ) -> SubspaceModel: # self, fitted
         Z, y = np.asarray(Z, np.float64), np.asarray(y, np.float64)
         if Z.ndim != 2 or y.shape != (len(Z),): raise ValueError(f'need Z (n, K) and y (n,), got {Z.shape} and {y.shape}')
         self.mu_, self.sd_ = Z.mean(0), Z.std(0) + 1e-12
@@ -385,7 +400,7 @@ def _fit_mlp(self: SubspaceModel, X, t):
 
 @patch
 def predict(self: SubspaceModel, Z, # (n, K) projections
-           ) -> np.ndarray:
+           ) -> np.ndarray: # (n,) predicted responses
     "Predicted responses `(n,)`."
     if not hasattr(self, 'mu_'): raise RuntimeError('call fit first')
     X = (np.asarray(Z, np.float64) - self.mu_) / self.sd_
@@ -407,12 +422,14 @@ def _k_of(sub: Subspace, u: int, k) -> int:
     return max(1, min(kk, n_ok))
 
 def subspace_model(sub: Subspace, # tuning subspaces of U units (from the training sounds' dSTRFs)
-                   win_train, y_train, # (n, F, L) stimulus windows and (U, n) the units' responses (training sounds)
-                   win_test, y_test, # the same on held-out sounds
+                   win_train, # (n, F, L) stimulus windows of the training sounds
+                   y_train, # (U, n) the units' responses to them
+                   win_test, # (n_test, F, L) stimulus windows of the held-out sounds
+                   y_test, # (U, n_test) the units' responses to them
                    k='sig', # PCs per unit: an int, 'dim' (dimensionality at `var`) or 'sig' (significant dims)
                    k_cap: int = 10, # at most this many PCs
-                   **kw, # options of `SubspaceModel`
-                  ) -> dict:
+                   **kw,
+                  ) -> dict: # r, r_linear, k, r_full, ratio: (U,) each
     "Fit each unit's subspace model; held-out r of the model, of a linear readout of the same K projections, and r(full unit)."
     y_train, y_test = np.atleast_2d(y_train), np.atleast_2d(y_test)
     U = len(sub.n_sig)
@@ -432,7 +449,7 @@ def subspace_model(sub: Subspace, # tuning subspaces of U units (from the traini
 # %% ../nbs/14_subspace.ipynb #fa53f577
 def subspace_similarity(pcs, # (U, ≥K, F, L) or (U, ≥K, P) per-unit orthonormal PCs (e.g. `Subspace.pcs`)
                         k: int = 2, # dimensions compared (the first k PCs of every unit)
-                       ) -> np.ndarray:
+                       ) -> np.ndarray: # (U, U) similarity in [0, 1]
     "Pairwise subspace similarity ‖UᵢᵀUⱼ‖²_F / k `(U, U)`: 1 = same subspace, ≈ k/P for random subspaces, 0 = orthogonal."
     V = np.asarray(pcs, np.float64)
     V = V.reshape(V.shape[0], V.shape[1], -1)[:, :k]
@@ -443,7 +460,7 @@ def subspace_similarity(pcs, # (U, ≥K, F, L) or (U, ≥K, P) per-unit orthonor
 def sheet_distance(units, # (U,) unit indices in the layer
                    n_units: int, # units in the layer
                    shape=None, # sheet (h, w); default `topoloss.sheet_shape(n_units)` (row-major)
-                  ) -> np.ndarray:
+                  ) -> np.ndarray: # (U, U) distances in sheet units
     "Euclidean distances `(U, U)` between units on the layer's sheet."
     units = np.asarray(units, dtype=int)
     if units.min() < 0 or units.max() >= n_units: raise ValueError(f'units must be in 0..{n_units - 1}')
@@ -453,7 +470,7 @@ def sheet_distance(units, # (U,) unit indices in the layer
 def sheet_units(n_units: int, # units in the layer
                 n: int = 16, # units to pick
                 shape=None, # sheet (h, w); default row-major `sheet_shape(n_units)`
-               ) -> np.ndarray:
+               ) -> np.ndarray: # (n,) sorted unit indices
     "`n` units forming a compact patch at the centre of the sheet (so that neighbours at distance 1, 2, … all occur)."
     h, w = sheet_shape(n_units, shape)
     if n > n_units: raise ValueError(f'cannot pick {n} of {n_units} units')
@@ -466,8 +483,8 @@ def similarity_vs_distance(sim: np.ndarray, # (U, U) pairwise similarity
                            dist: np.ndarray, # (U, U) pairwise sheet distance
                            n_shuffle: int = 1000, # permutations of the units' sheet positions
                            bins=None, # distance bin edges for the curve; default: one bin per distinct rounded distance (≤ 8)
-                           seed: int = 0,
-                          ) -> dict:
+                           seed: int = 0, # seed of the shuffles
+                          ) -> dict: # slope, null (n_shuffle,), p (one-sided), z, distance (k,), similarity (k,), mean
     "Slope of similarity vs sheet distance over unit pairs, against shuffled positions; a binned curve for plotting."
     sim, dist = np.asarray(sim, np.float64), np.asarray(dist, np.float64)
     U = len(sim)
@@ -489,7 +506,7 @@ def similarity_vs_distance(sim: np.ndarray, # (U, U) pairwise similarity
 def shared_subspace(pcs, # (U, ≥k, F, L) per-unit PCs
                     k: int = 2, # PCs per unit that enter
                     k_shared: int = 2, # dimensions of the shared subspace
-                   ) -> np.ndarray:
+                   ) -> np.ndarray: # (k_shared, P) orthonormal rows
     "The `k_shared` directions `(k_shared, P)` that best span the units' first `k` PCs (SVD of their stack)."
     V = np.asarray(pcs, np.float64)
     V = V.reshape(V.shape[0], V.shape[1], -1)[:, :k].reshape(-1, np.prod(V.shape[2:]) if V.ndim > 3 else V.shape[-1])
@@ -516,8 +533,8 @@ def tiling_index(Z: np.ndarray, # (samples, k_shared) stimulus projections on th
                  n_bins: int = 5, # quantile bins per axis
                  min_count: int = 3, # cells with fewer samples are ignored
                  n_shuffle: int = 200, # shuffles (each unit's cell map permuted independently)
-                 seed: int = 0,
-                ) -> dict:
+                 seed: int = 0, # seed of the shuffles
+                ) -> dict: # overlap, null (n_shuffle,), index = overlap / mean(null), n_cells, p_sparse
     "Overlap (mean pairwise Jaccard) of the units' high-response regions in a shared subspace, and its ratio to shuffled."
     Z, R = np.atleast_2d(np.asarray(Z, np.float64)), np.atleast_2d(np.asarray(responses, np.float64))
     if R.shape[1] != len(Z) or len(R) < 2: raise ValueError(f'need ≥ 2 units and responses (U, {len(Z)}), got {R.shape}')
@@ -535,13 +552,16 @@ def tiling_index(Z: np.ndarray, # (samples, k_shared) stimulus projections on th
 # %% ../nbs/14_subspace.ipynb #8b681283
 def analyse_layer(model: nn.Module, # a backbone (or any module on cochleagrams)
                   layer: str, # a layer with a sheet (e.g. a `model.topo_layers` entry)
-                  train, test, # (N, F, T) cochleagrams: sounds for the dSTRFs / held-out sounds for the subspace models
+                  train, # (N, F, T) cochleagrams of the sounds the dSTRFs are taken on
+                  test, # (N_test, F, T) cochleagrams of the held-out sounds
                   n_units: int = 16, # units analysed: a compact patch at the sheet's centre (`sheet_units`)
-                  n_lags: int = 20, frames: int = 300, # window length; samples per set
-                  var: float = 0.9, n_shuffle: int = 10, # see `tuning_subspace`
+                  n_lags: int = 20, # window length (input frames)
+                  frames: int = 300, # samples per set
+                  var: float = 0.9, # variance fraction of the dimensionality (see `tuning_subspace`)
+                  n_shuffle: int = 10, # shuffles for the noise floor (see `tuning_subspace`)
                   k: int = 2, # PCs per unit for the similarity and the shared subspace
-                  seed: int = 0,
-                 ) -> dict:
+                  seed: int = 0, # seed of the frame sampling and the shuffles
+                 ) -> dict: # layer, units, dstrf (DSTRFs), subspace (Subspace), model, similarity (U, U), sheet, tiling
     "The whole analysis for one layer: dSTRFs, subspaces, subspace models, similarity vs sheet distance, tiling."
     from topoaudio.activations import n_units as _n
     n_all = _n(get_layers(model, layer)[layer])
@@ -557,7 +577,8 @@ def analyse_layer(model: nn.Module, # a backbone (or any module on cochleagrams)
     tile = tiling_index(project(W, shared_subspace(sub.pcs, k).reshape(-1, *W.shape[1:])), r.response, seed=seed)
     return dict(layer=layer, units=units, dstrf=r, subspace=sub, model=sm, similarity=sim, sheet=geo, tiling=tile)
 
-def layer_summary(res: dict) -> dict:
+def layer_summary(res: dict, # an `analyse_layer` result
+                 ) -> dict: # layer, dim, n_sig, complexity, r_subspace, r_linear, similarity, slope, slope_z, slope_p, tiling
     "One row of numbers for a layer's `analyse_layer` result."
     s, m, g, t = res['subspace'], res['model'], res['sheet'], res['tiling']
     return dict(layer=res['layer'], dim=float(np.median(s.dim)), n_sig=float(np.median(s.n_sig)),
@@ -621,11 +642,14 @@ SUBSPACE_TEST = dict(n_units=8, frames=60, n_lags=20, n_train=8, n_test=4, layer
 
 def subspace_analysis(subject, # a `scoring.Subject` whose module is a topoaudio backbone with a front end
                       cache=None, # a `scoring.Cache` (default the subject's)
-                      n_units=16, frames=300, n_lags=20, # see `analyse_layer`
-                      n_train=100, n_test=65, # natural sounds for the dSTRFs / held out for the subspace models
+                      n_units=16, # units per layer (see `analyse_layer`)
+                      frames=300, # samples per set (see `analyse_layer`)
+                      n_lags=20, # window length (input frames)
+                      n_train=100, # natural sounds for the dSTRFs
+                      n_test=65, # natural sounds held out for the subspace models
                       layers=None, # None: every topographic layer; an int: the first that many; or a list of names
-                      seed=0,
-                     ) -> dict:
+                      seed=0, # seed of the sound split and the analyses
+                     ) -> dict: # {layer: layer_summary}
     "`{layer: layer_summary}` on the NH2015 natural sounds, cached per subject and configuration."
     m = subject.module
     if not (hasattr(m, 'cochleagram') and getattr(m, 'frontend', None) is not None):
@@ -646,10 +670,16 @@ def subspace_analysis(subject, # a `scoring.Subject` whose module is a topoaudio
 class SubspaceBenchmark(Benchmark):
     "One number per subject from `subspace_analysis`: the mean over topographic layers of one `layer_summary` field."
     probe_set = 'natsound165'
-    def __init__(self, identifier: str, key: str, # field of `layer_summary`
-                 label: str = '', description: str = '', **params): # params: `subspace_analysis` options
+    def __init__(self, identifier: str, # unique benchmark name
+                 key: str, # field of `layer_summary`
+                 label: str = '', # human label; says "paper" only if it computes the paper's quantity
+                 description: str = '', # how it differs from the paper, in words
+                 **params,
+                ):
         self.identifier, self.key, self.label, self.description, self.params = identifier, key, label, description, params
-    def run(self, subject, cache):
+    def run(self, subject, # a `Subject` (see `scoring.as_subject`)
+            cache, # a `Cache` for recordings and fits
+           ) -> tuple: # (mean of the key over layers, {'per_layer', 'params'})
         params = dict(SUBSPACE_TEST if os.environ.get('IN_TEST') else SUBSPACE_DEFAULTS, **self.params)
         res = subspace_analysis(subject, cache, **params)
         return float(np.mean([r[self.key] for r in res.values()])), dict(per_layer=res, params=params)

@@ -18,16 +18,19 @@ __all__ = ['IDENTITY_IGNORE', 'RUN_LOCK', 'run_name', 'Run', 'plan', 'read_statu
            'plot_voxel_encoding', 'markdown_table', 'report', 'analyse_sweep', 'sweep', 'sweep_options', 'cli']
 
 # %% ../nbs/16_sweep.ipynb #9ec1b5f5
-def run_name(arch: str, tau: float, seed: int) -> str:
+def run_name(arch: str, # architecture (a `create_model` name)
+             tau: float, # TopoLoss weight τ
+             seed: int, # training seed
+            ) -> str: # '{arch}_tau{tau:g}_seed{seed}'
     "Directory name of one run, e.g. 'cochresnet_small_tau50_seed0'."
     return f'{arch}_tau{tau:g}_seed{seed}'
 
 @dataclass
 class Run:
     "One training run of a sweep."
-    arch: str
-    tau: float
-    seed: int
+    arch: str # architecture (a `create_model` name)
+    tau: float # TopoLoss weight τ
+    seed: int # training seed
     params: dict = field(default_factory=dict)   # further 05_train parameters (steps, batch_size, ...)
     @property
     def name(self): return run_name(self.arch, self.tau, self.seed)
@@ -47,14 +50,18 @@ def plan(taus=(0, 5, 25, 50, 100), # the τ values
 # %% ../nbs/16_sweep.ipynb #3ab830ba
 from .fetch import write_json as _write_json   # atomic, strict JSON (NaN → null); no torch import
 
-def read_status(run_dir) -> dict:
+def read_status(run_dir, # the run folder
+               ) -> dict: # status.json's contents; {'state': 'new'} if there is none
     "The run's status ({'state': 'done'|'failed'|'interrupted'|'running'|'new', ...})."
     p = Path(run_dir)/'status.json'
     if not p.exists(): return {'state': 'new'}
     try: return json.loads(p.read_text())
     except json.JSONDecodeError as e: raise ValueError(f'{p} is not valid JSON ({e}): delete it to rerun this run') from None
 
-def set_status(run_dir, state: str, **info):
+def set_status(run_dir, # the run folder (created)
+               state: str, # 'done', 'failed', 'interrupted', 'running', ...
+               **info,
+              ):
     "Record a run's state with a timestamp."
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     _write_json(Path(run_dir)/'status.json', {'state': state, 'time': time.strftime('%Y-%m-%d %H:%M:%S'), **info})
@@ -66,7 +73,8 @@ from contextlib import contextmanager, ExitStack
 _UNSET = object()
 IDENTITY_IGNORE = ('out_dir',)   # parameters that locate a run rather than define it
 
-def run_identity(run: Run) -> dict:
+def run_identity(run: Run, # one run
+                ) -> dict: # {'params': the 05_train parameters, 'version': topoaudio's version}
     "What a run's results depend on: {'params': its 05_train parameters (JSON values, no out_dir), 'version': topoaudio's}."
     import topoaudio
     params = json.loads(json.dumps(dict(run.params, arch=run.arch, tau=run.tau, seed=run.seed)))
@@ -91,7 +99,8 @@ def identity_diff(status: dict, # a run folder's status (`read_status`)
 class RunsChanged(ValueError):
     "Runs in a sweep folder were made with other parameters than the ones requested."
 
-def runs_to_execute(runs: list[Run], out_dir,
+def runs_to_execute(runs: list[Run], # the planned runs
+                    out_dir, # the sweep folder (one subfolder per run)
                     force: bool = False, # retrain every run from scratch
                     rerun_changed: bool = False, # retrain from scratch the runs whose stored identity differs
                     retry_failed: bool = True, # execute failed runs again (resuming them)
@@ -148,7 +157,7 @@ def _locked_msg(what, path) -> str:
 @contextmanager
 def pid_lock(path, # the lock file
              what: str = 'this folder', # what is locked, for the messages
-            ):
+            ) -> object: # context manager yielding the resolved lock path
     "Hold an exclusive flock on `path`, which names the holder; a stale lock left by a dead process is taken over."
     path = Path(path).resolve(); path.parent.mkdir(parents=True, exist_ok=True); key = str(path)
     if key in _HELD:
@@ -176,7 +185,9 @@ def pid_lock(path, # the lock file
             _HELD.pop(key, None); path.unlink(missing_ok=True); os.close(fd)
 
 # %% ../nbs/16_sweep.ipynb #52d3952c
-def sweep_lock(out_dir, shard=(0, 1)):
+def sweep_lock(out_dir, # the sweep folder (one subfolder per run)
+               shard=(0, 1), # (i, n): this process runs shard i of n (one lock per shard)
+              ) -> object: # the `pid_lock` context manager of the folder
     "The lock of a sweep folder (one per shard), held while a sweep executes and reports."
     i, n = shard
     return pid_lock(Path(out_dir)/('.sweep.lock' if n == 1 else f'.sweep-{i}of{n}.lock'), f'sweep folder {out_dir}')
@@ -196,7 +207,8 @@ _STOPPED_BY: list = []
 
 class SweepInterrupted(KeyboardInterrupt):
     "The sweep was stopped by a signal; its runs were stopped and marked interrupted."
-    def __init__(self, signum): super().__init__(f'stopped by {signal.Signals(signum).name}'); self.signum = signum
+    def __init__(self, signum): # number of the signal that stopped the sweep
+        super().__init__(f'stopped by {signal.Signals(signum).name}'); self.signum = signum
 
 def kill_tree(pids: list[int], # root processes: they and all their descendants are stopped
               grace: float = 10., # seconds between SIGTERM and SIGKILL
@@ -234,7 +246,7 @@ def _on_signal(signum, frame):
     _KILLED.update(pids); kill_tree(pids)
 
 @contextmanager
-def forward_signals():
+def forward_signals() -> object: # context manager (yields nothing)
     "While active (main thread only), SIGTERM and SIGINT stop the process trees of every run this process executes."
     if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is _on_signal:
         yield; return
@@ -246,7 +258,7 @@ def forward_signals():
         _STOP.clear()
 
 # %% ../nbs/16_sweep.ipynb #a19dd0a5
-def default_notebook() -> Path:
+def default_notebook() -> Path: # the resolved path of nbs/05_train.ipynb
     "nbs/05_train.ipynb of this source tree (an editable install or a clone)."
     import topoaudio
     p = Path(topoaudio.__file__).resolve().parents[1]/'nbs'/'05_train.ipynb'
@@ -283,7 +295,11 @@ def _papermill(cmd, env, log: Path, timeout, on_start=None) -> tuple[int | None,
 # %% ../nbs/16_sweep.ipynb #0b3a4896
 RUN_LOCK = '.sweep-run.lock'
 
-def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, kernel_name='python3',
+def execute_run(run: Run, # the run to execute
+                out_dir, # the sweep folder (one subfolder per run)
+                notebook=None, # path of 05_train.ipynb; default `default_notebook()`
+                device: str | None = None, # GPU id(s) for CUDA_VISIBLE_DEVICES (None: inherit)
+                kernel_name='python3', # Jupyter kernel papermill runs the notebook with
                 timeout: float | None = None, # seconds before the run is stopped and marked failed
                 fresh: bool = False, # empty the run folder first (retrain from scratch)
                ) -> dict: # the run's final status
@@ -321,7 +337,10 @@ def execute_run(run: Run, out_dir, notebook=None, device: str | None = None, ker
         return st
 
 # %% ../nbs/16_sweep.ipynb #4f38cc35
-def write_sweep_json(out_dir, runs: list[Run], shard=(0, 1)):
+def write_sweep_json(out_dir, # the sweep folder (one subfolder per run)
+                     runs: list[Run], # every planned run
+                     shard=(0, 1), # (i, n) recorded in sweep.json
+                    ):
     "sweep.json: every planned run with its state and the parameters it was actually trained with (its status)."
     rows = []
     for r in runs:
@@ -332,7 +351,10 @@ def write_sweep_json(out_dir, runs: list[Run], shard=(0, 1)):
     _write_json(Path(out_dir)/'sweep.json', {'runs': rows, 'shard': list(shard)})
 
 # %% ../nbs/16_sweep.ipynb #e706f2b5
-def run_sweep(runs: list[Run], out_dir, notebook=None, workers: int = 1, # runs executed at once
+def run_sweep(runs: list[Run], # the planned runs (all shards)
+              out_dir, # the sweep folder (one subfolder per run)
+              notebook=None, # path of 05_train.ipynb; default `default_notebook()`
+              workers: int = 1, # runs executed at once
               devices: list[str] | None = None, # e.g. ['0', '1']: worker i uses devices[i % len(devices)]
               retry_failed: bool = True, # run failed runs again (False: leave them as they are)
               shard: tuple[int, int] = (0, 1), # (i, n): only every n-th run starting at i (one shard per node)
@@ -386,10 +408,17 @@ def _slurm_params(executor: str, timeout_min: int = 1440, partition: str | None 
 def _job_id(job) -> str: return str(job.job_id).split('_')[0]
 
 # %% ../nbs/16_sweep.ipynb #cbe5b6de
-def submit_sweep(runs: list[Run], out_dir,
+def submit_sweep(runs: list[Run], # the planned runs
+                 out_dir, # the sweep folder (one subfolder per run)
                  executor: str = 'slurm', # 'slurm' or 'local' (submitit's LocalExecutor)
-                 notebook=None, timeout: float | None = None, retry_failed: bool = True, force: bool = False,
-                 rerun_changed: bool = False, analyse: bool = True, fig_dir=None, n_starts: int = 10,
+                 notebook=None, # path of 05_train.ipynb; default `default_notebook()`
+                 timeout: float | None = None, # per-run limit in seconds
+                 retry_failed: bool = True, # execute failed runs again (False: leave them as they are)
+                 force: bool = False, # retrain every run from scratch
+                 rerun_changed: bool = False, # retrain from scratch the runs whose stored parameters differ
+                 analyse: bool = True, # submit the analysis job (local: run it) after the runs
+                 fig_dir=None, # also write the report's figures here
+                 n_starts: int = 10, # ICA starts in the component analysis
                  slurm: dict | None = None, # `_slurm_params` keywords: timeout_min, partition, gpus_per_run, ...
                 ) -> dict: # {'jobs': run job ids, 'analysis_job': id, 'status', 'report'} (status/report: local only)
     "Submit one submitit job per run to execute (a Slurm array), then the analysis as a job depending on them."
@@ -442,14 +471,21 @@ def analyse_model(model, # a backbone, checkpoint / run directory, or any nn.Mod
                   controls=None, # default `battery.CONTROLS` (cochleagram, random-init, permuted)
                   cache_dir=None, # on-disk cache of recordings and fits
                   n_starts: int | None = None, # ICA starts for Fig. 5 (None: the paper's 10)
-                  progress: bool = True, **kw):
+                  progress: bool = True, # show progress bars
+                  **kw,
+                 ) -> object: # the battery's Report (model and controls)
     "The battery's `Report` for one model (`battery.score`)."
     from topoaudio.battery import score, CONTROLS
     return score(model, benchmarks, CONTROLS if controls is None else controls, cache_dir, progress=progress,
                  n_starts=n_starts, **kw)
 
 # %% ../nbs/16_sweep.ipynb #6cb0c438
-def analyse_run(run_dir, probes=None, force: bool = False, cache_dir=None, **kw):
+def analyse_run(run_dir, # a finished run folder
+                probes=None, # ignored (kept for compatibility)
+                force: bool = False, # re-score even if report.json exists
+                cache_dir=None, # on-disk cache of recordings and fits; default out_dir/.score_cache
+                **kw,
+               ) -> object: # the run's battery Report (read from report.json when present)
     "Score one finished run (see `analyse_model`); kept in run_dir/report.json and report.md. Returns the Report."
     from topoaudio.battery import Report
     rdir = Path(run_dir); f = rdir/'report.json'
@@ -459,14 +495,17 @@ def analyse_run(run_dir, probes=None, force: bool = False, cache_dir=None, **kw)
     rep.to_json(f); (rdir/'report.md').write_text(rep.to_markdown())
     return rep
 
-def load_maps(run_dir, control: str = 'model') -> dict:
+def load_maps(run_dir, # an analysed run folder
+              control: str = 'model', # 'model' or a control's name in the Report
+             ) -> dict: # {layer: {map: (h, w)}}
     "The maps at the paper's layers from a run's report: {layer: {map: (h, w)}}."
     from topoaudio.battery import Report
     sc = Report.from_json(Path(run_dir)/'report.json').get('fig34.maps', control)
     return {L: {k: np.asarray(v, dtype=float).reshape(sc.raw['sheets'][L]) for k, v in m.items()} for L, m in sc.raw['maps'].items()}
 
 # %% ../nbs/16_sweep.ipynb #6d70551d
-def collect(out_dir) -> list[dict]:
+def collect(out_dir, # the sweep folder (one subfolder per run)
+           ) -> list[dict]: # name, dir, arch, tau, seed, summary (if any), report (if analysed) per finished run
     "One record per finished run of a sweep: arch, tau, seed, training summary, and its Report (if analysed)."
     from topoaudio.battery import Report
     recs = []
@@ -487,7 +526,8 @@ def _held_out(summary: dict) -> dict:
 
 def _runs(recs): return [r for r in recs if 'report' in r]
 
-def table1(recs: list[dict]):
+def table1(recs: list[dict], # records from `collect`
+          ) -> object: # pandas DataFrame: `battery.paper_table1` joined with the training tasks' held-out accuracies
     "Paper Table 1 from the runs' Reports (+ 'Topographic Avg.'), with the training tasks' held-out accuracies as extra columns."
     import pandas as pd
     from topoaudio.battery import paper_table1
@@ -501,17 +541,20 @@ def table1(recs: list[dict]):
         t = t.join(pd.concat([g, avg]))
     return t
 
-def brain_reference() -> dict:
+def brain_reference() -> dict: # Table 2's brain row (`battery.brain_table2`)
     "Table 2's brain row: Moran's I of the NH2015 speech and music maps (`battery.brain_table2`)."
     from topoaudio.battery import brain_table2
     return brain_table2()
 
-def table2(recs: list[dict], brain: dict | None = None):
+def table2(recs: list[dict], # records from `collect`
+           brain: dict | None = None, # Table 2's brain row (`brain_reference`), or None to leave it out
+          ) -> object: # pandas DataFrame: `battery.paper_table2` of the runs
     "Paper Table 2 from the runs' Reports: Moran's I (mean over the relevant layers, then seeds) per (arch, τ), brain row."
     from topoaudio.battery import paper_table2
     return paper_table2(_runs(recs), brain)
 
-def fig5_table(recs: list[dict]):
+def fig5_table(recs: list[dict], # records from `collect`
+              ) -> object: # pandas DataFrame: `battery.fig5_summary` of the runs
     "Fig. 5 summary from the runs' Reports: median component match over τ > 0 vs τ = 0, with the paper's values."
     from topoaudio.battery import fig5_summary
     return fig5_summary(_runs(recs))
@@ -654,7 +697,8 @@ def plot_voxel_encoding(recs, # sweep records
     return fig
 
 # %% ../nbs/16_sweep.ipynb #ab094c25
-def markdown_table(df) -> str:
+def markdown_table(df, # any DataFrame
+                  ) -> str: # the Markdown table (header row from the columns, index included)
     "A DataFrame (index included) as a Markdown table, without extra dependencies."
     df = df.reset_index()
     def fmt(v):
@@ -674,7 +718,11 @@ def _skipped(recs) -> list[str]:
     return [f'- `{b}` {st} in {len(n)} run(s): {m}' for (b, st, m), n in seen.items()]
 
 # %% ../nbs/16_sweep.ipynb #cbeb94c9
-def report(out_dir, fig_dir=None, arch=None, brain: bool = True) -> dict:
+def report(out_dir, # the sweep folder (one subfolder per run)
+           fig_dir=None, # also write the figures here
+           arch=None, # only the runs of this architecture (None: all)
+           brain: bool = True, # include Table 2's brain row (reads the NH2015 maps)
+          ) -> dict: # table1, table2, fig5 (DataFrames), files (paths written)
     "Tables and figures of a finished (and analysed) sweep, from the runs' Reports; returns {'table1', 'table2', 'fig5', 'files'}."
     import matplotlib.pyplot as plt
     out_dir = Path(out_dir); recs = [r for r in collect(out_dir) if arch is None or r['arch'] == arch]
@@ -702,8 +750,11 @@ def report(out_dir, fig_dir=None, arch=None, brain: bool = True) -> dict:
     return dict(table1=t1, table2=t2, fig5=f5, files=files)
 
 # %% ../nbs/16_sweep.ipynb #1b58d642
-def analyse_sweep(out_dir, names: list[str] | None = None, # runs to analyse (default: every run folder)
-                  fig_dir=None, n_starts: int = 10) -> dict | None: # the report (None: no finished run)
+def analyse_sweep(out_dir, # the sweep folder (one subfolder per run)
+                  names: list[str] | None = None, # runs to analyse (default: every run folder)
+                  fig_dir=None, # also write the report's figures here
+                  n_starts: int = 10, # ICA starts in the component analysis
+                 ) -> dict | None: # the report (None: no finished run)
     "Analyse the finished runs (cached per run) and write the report: the last step of a sweep, and its cluster job."
     from tqdm.auto import tqdm
     out_dir = Path(out_dir)
@@ -714,10 +765,17 @@ def analyse_sweep(out_dir, names: list[str] | None = None, # runs to analyse (de
     for n in tqdm(done, desc='analyse'): analyse_run(out_dir/n, probes, n_starts=n_starts, progress=False)
     return report(out_dir, fig_dir)
 
-def sweep(taus=(0, 5, 25, 50, 100), archs=('cochresnet_small',), seeds=(0,),
+# %% ../nbs/16_sweep.ipynb #e0750eba
+def sweep(taus=(0, 5, 25, 50, 100), # the τ values
+          archs=('cochresnet_small',), # architectures (names of `topoaudio.backbones.create_model`)
+          seeds=(0,), # seeds
           out_dir='runs/sweep', # where the runs, tables and figures go
           params: dict | None = None, # extra 05_train parameters for every run (e.g. {'steps': 20})
-          workers: int = 1, devices=None, shard=(0, 1), retry_failed: bool = True, notebook=None,
+          workers: int = 1, # runs executed at once (executor pool)
+          devices=None, # GPU ids: run k uses devices[k mod n] (executor pool)
+          shard=(0, 1), # (i, n): this process runs every n-th run starting at i (executor pool)
+          retry_failed: bool = True, # execute failed runs again
+          notebook=None, # path of 05_train.ipynb; default `default_notebook()`
           analyse: bool = True, # analyse every finished run (topography, encoding, components)
           fig_dir=None, # also write the report's figures here (e.g. 'nbs/figures')
           timeout: float | None = None, # per-run limit in seconds

@@ -21,7 +21,7 @@ __all__ = ['SPEECH', 'MUSIC', 'AMBIGUOUS', 'MAPS', 'MAP_STYLE', 'SIG', 'as_sheet
 # %% ../nbs/09_topography.ipynb #f85b01f2
 def as_sheet(values, # (n_units,) map, or an (h, w) array already on the sheet
              shape=None, # (h, w); default `topoloss.sheet_shape(n_units)`
-            ) -> np.ndarray:
+            ) -> np.ndarray: # (h, w) float64
     "The map as an `(h, w)` float64 array, row-major as in TopoLoss."
     v = np.asarray(values, dtype=np.float64)
     if v.ndim == 2 and shape is None: return v
@@ -40,7 +40,7 @@ def _check_responses(responses, labels) -> tuple[np.ndarray, np.ndarray]:
 def preference_map(responses, # (n_probes, n_units) unit responses
                    values, # (n_probes,) probe values, e.g. tone frequencies or AM rates in Hz
                    log: bool = True, # return log2 of the preferred value
-                  ) -> np.ndarray:
+                  ) -> np.ndarray: # (n_units,) preferred value (log2 if `log`); NaN for flat units
     "Each unit's preferred probe value (log₂ by default): `(n_units,)`, NaN for units that respond identically to all probes."
     r, v = _check_responses(responses, values)
     v = v.astype(np.float64)
@@ -51,11 +51,15 @@ def preference_map(responses, # (n_probes, n_units) unit responses
     best[np.ptp(r, 0) <= 1e-12 * np.abs(r).max(0).clip(1e-30)] = np.nan
     return best
 
-def best_frequency(responses, freqs) -> np.ndarray:
+def best_frequency(responses, # (n_tones, n_units) tone responses
+                   freqs, # (n_tones,) tone frequencies (Hz)
+                  ) -> np.ndarray: # (n_units,) log2 best frequency; NaN for flat units
     "log₂ best frequency (Hz) per unit from tone responses `(n_tones, n_units)`."
     return preference_map(responses, freqs)
 
-def best_am_rate(responses, rates) -> np.ndarray:
+def best_am_rate(responses, # (n_rates, n_units) AM-noise responses
+                 rates, # (n_rates,) AM rates (Hz)
+                ) -> np.ndarray: # (n_units,) log2 best AM rate; NaN for flat units
     "log₂ best AM rate (Hz) per unit from AM-noise responses `(n_rates, n_units)`."
     return preference_map(responses, rates)
 
@@ -68,7 +72,7 @@ def selectivity(responses, # (n_sounds, n_units) unit responses to the natural s
                 categories, # (n_sounds,) category label of each sound
                 target, # categories of interest, e.g. `SPEECH`
                 exclude=AMBIGUOUS, # categories in neither group
-               ) -> np.ndarray:
+               ) -> np.ndarray: # (n_units,) Welch t; NaN where both groups have zero variance
     "Welch t of target vs other sounds per unit (Eq. 5): `(n_units,)`, NaN where both groups have zero variance."
     r, cat = _check_responses(responses, categories)
     target, exclude = set(np.atleast_1d(target)), set(np.atleast_1d(exclude)) if exclude is not None else set()
@@ -83,18 +87,22 @@ def selectivity(responses, # (n_sounds, n_units) unit responses to the natural s
     t[se <= 1e-12 * np.abs(r).max(0).clip(1e-30)] = np.nan
     return t
 
-def speech_selectivity(responses, categories) -> np.ndarray:
+def speech_selectivity(responses, # (n_sounds, n_units) responses to the natural sounds
+                       categories, # (n_sounds,) category of each sound
+                      ) -> np.ndarray: # (n_units,) Welch t
     "Speech t-map: EngSpeech + ForSpeech vs the other sounds, Song excluded."
     return selectivity(responses, categories, SPEECH)
 
-def music_selectivity(responses, categories) -> np.ndarray:
+def music_selectivity(responses, # (n_sounds, n_units) responses to the natural sounds
+                      categories, # (n_sounds,) category of each sound
+                     ) -> np.ndarray: # (n_units,) Welch t
     "Music t-map: Music vs the other sounds, Song excluded."
     return selectivity(responses, categories, MUSIC)
 
 # %% ../nbs/09_topography.ipynb #d6f5c77e
 def grid_weights(shape, # (h, w) sheet
                  kind: str = 'rook', # 'rook' (4 neighbours) or 'queen' (8)
-                ) -> sp.csr_matrix:
+                ) -> sp.csr_matrix: # (h·w, h·w) binary symmetric adjacency
     "Binary symmetric adjacency of the `h·w` sheet cells (row-major), as a sparse `(n, n)` matrix."
     if kind not in ('rook', 'queen'): raise ValueError(f"kind must be 'rook' or 'queen', not {kind!r}")
     h, w = (int(s) for s in shape)
@@ -107,7 +115,7 @@ def grid_weights(shape, # (h, w) sheet
 
 def mesh_weights(faces, # (n_faces, 3) triangle vertex indices
                  n_vertices: int | None = None, # number of vertices (default: max index + 1)
-                ) -> sp.csr_matrix:
+                ) -> sp.csr_matrix: # (n, n) binary symmetric adjacency, zero diagonal
     "Binary symmetric vertex adjacency (shared triangle edge) of a surface mesh, sparse `(n, n)`."
     f = np.asarray(faces, dtype=np.int64)
     if f.ndim != 2 or f.shape[1] != 3: raise ValueError(f'faces must be (n_faces, 3), got {f.shape}')
@@ -122,11 +130,11 @@ def mesh_weights(faces, # (n_faces, 3) triangle vertex indices
 @dataclass
 class Moran:
     "Moran's I of a map, its expectation under randomness, permutation p-value and z-score, and N."
-    I: float
-    expected: float
-    p_sim: float = np.nan
-    z_sim: float = np.nan
-    n: int = 0
+    I: float # Moran's I
+    expected: float # E[I] = −1/(N−1) under randomness
+    p_sim: float = np.nan # one-sided permutation p-value (NaN without permutations)
+    z_sim: float = np.nan # z-score of I against the permutation distribution (NaN without permutations)
+    n: int = 0 # number of values N
 
 def _moran_stat(z: np.ndarray, W: sp.csr_matrix, s0: float) -> np.ndarray:
     "I for demeaned maps z: (N,) or (N, k) columns."
@@ -209,9 +217,9 @@ def tuning_smoothness(responses, # (n_stimuli, n_units) responses, e.g. to the 1
                       n_bins: int = 10, # equal-width distance bins
                       max_dist: float | None = None, # last bin edge; default half the largest distance on the sheet
                       max_units: int = 4096, # subsample larger sheets (seeded)
-                      seed: int = 0,
+                      seed: int = 0, # seed of the unit subsample
                       block: int = 512, # units per block of the pair loop (memory ~ block · n_units)
-                     ) -> dict:
+                     ) -> dict: # S (Eq. 4), curve (n_bins,), distances (n_bins,), x0, max, counts, n_units, n_flat
     "Eq. 4 on tuning dissimilarity (1 − Pearson r) vs sheet distance: `{'S', 'curve' (n_bins,), 'distances' (n_bins,), 'x0', 'max', 'counts', 'n_units', 'n_flat'}`."
     r = np.asarray(responses, dtype=np.float64)
     if r.ndim != 2: raise ValueError(f'responses must be (n_stimuli, n_units), got shape {r.shape}')
@@ -246,8 +254,8 @@ def tuning_smoothness(responses, # (n_stimuli, n_units) responses, e.g. to the 1
 def planted_map(shape, # sheet (h, w)
                 sigma: float = 3.0, # smoothness: Gaussian blur (units) of the white-noise field
                 kind: str = 'field', # 'field' (blurred noise) or 'gradient' (linear along x)
-                seed: int = 0,
-               ) -> np.ndarray:
+                seed: int = 0, # seed of the noise field ('field')
+               ) -> np.ndarray: # (h·w,) values in [0, 1], row-major
     "A smooth planted preference map `(h·w,)` in [0, 1], row-major, uniformly distributed over the units."
     from scipy.ndimage import gaussian_filter
     from scipy.stats import rankdata
@@ -261,8 +269,8 @@ def planted_tuning(pref, # (n_units,) preferences in [0, 1] (e.g. `planted_map`)
                    n_stimuli: int = 40, # stimuli evenly spaced on [0, 1] (e.g. log-spaced tones)
                    width: float = 0.1, # tuning width (s.d., same units as `pref`)
                    noise: float = 0.05, # Gaussian response noise (s.d.)
-                   seed: int = 0,
-                  ) -> np.ndarray:
+                   seed: int = 0, # noise seed
+                  ) -> np.ndarray: # (n_stimuli, n_units)
     "Planted responses `(n_stimuli, n_units)`: Gaussian tuning around each unit's preference, plus noise."
     pref = np.asarray(pref, dtype=np.float64).ravel()
     x = np.linspace(0, 1, n_stimuli)[:, None]
@@ -271,11 +279,11 @@ def planted_tuning(pref, # (n_units,) preferences in [0, 1] (e.g. `planted_map`)
 # %% ../nbs/09_topography.ipynb #3bdc3b96
 def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
                      positions, # (n_units, 2) unit positions on the sheet
-                     n_bins: int = 10,
+                     n_bins: int = 10, # equal-width distance bins
                      max_dist: float | None = None, # last bin edge; default half the largest pairwise distance
                      max_units: int = 4096, # subsample larger sheets (seeded)
-                     seed: int = 0,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+                     seed: int = 0, # seed of the unit subsample
+                    ) -> tuple[np.ndarray, np.ndarray]: # (bin centres (k,), mean dissimilarity (k,)), empty bins dropped
     "Map-smoothness curve (NOT Eq. 4): `(bin centres (k,), x (k,))`, x = mean |Δv| (maps) or mean 1 − r (tuning curves), empty bins dropped."
     from scipy.spatial.distance import pdist
     a, pos = np.asarray(x, dtype=np.float64), np.asarray(positions, dtype=np.float64)
@@ -304,7 +312,8 @@ def smoothness_curve(x, # (n_units,) map, or (n_probes, n_units) tuning curves
 # %% ../nbs/09_topography.ipynb #9540e5a3
 def smoothness(x, # (n_units,) map (or (n_probes, n_units) tuning curves; for Eq. 4 use `tuning_smoothness`)
                positions, # (n_units, 2) unit positions
-               **kw) -> float:
+               **kw,
+              ) -> float: # (max(x) − x₀)/x₀; NaN for a constant map
     "Map smoothness (NOT the paper's Eq. 4): (max(x) − x₀)/x₀ of mean |Δ map value| vs distance (larger = smoother; NaN for a constant map)."
     _, c = smoothness_curve(x, positions, **kw)
     if len(c) == 0 or not np.isfinite(c[0]): return np.nan
@@ -314,10 +323,11 @@ def smoothness(x, # (n_units,) map (or (n_probes, n_units) tuning curves; for Eq
 # %% ../nbs/09_topography.ipynb #d2c7573f
 MAPS = ('tonotopy', 'am', 'speech', 'music')
 
-def default_probes(n_tones: int = 40, n_rates: int = 15,
+def default_probes(n_tones: int = 40, # number of tones
+                   n_rates: int = 15, # number of AM rates
                    frontend=None, # the model's front end: a `Cochleagram`, preset name, or model with `.frontend` (None: unchecked)
                    max_atten_db: float = 6.0, # AM rates up to the front end's envelope passband at this attenuation
-                  ) -> dict:
+                  ) -> dict: # tones: (waves (n_tones, T), Hz); am: (waves (n_rates, T), Hz); natural: (waves (165, T), categories) if available
     "The three probe sets: `{'tones': (waves, Hz), 'am': (waves, Hz), 'natural': (waves, categories)}`, valid for `frontend`."
     from topoaudio.fetch import DataError
     from topoaudio.activations import as_frontend
@@ -332,8 +342,9 @@ def default_probes(n_tones: int = 40, n_rates: int = 15,
 def layer_maps(model, # any module taking (B, T) waveforms at 20 kHz
                layers, # layer name or names (e.g. `model.topo_layers`)
                probes: dict | None = None, # from `default_probes()`; without 'natural' no speech/music maps
-               batch_size: int = 16, progress: bool = True,
-              ) -> dict[str, dict[str, np.ndarray]]:
+               batch_size: int = 16, # waveforms per forward pass
+               progress: bool = True, # show a tqdm progress bar
+              ) -> dict[str, dict[str, np.ndarray]]: # {layer: {map name: (n_units,)}}
     "`{layer: {'tonotopy', 'am', 'speech', 'music': (n_units,) map}}` (log₂ Hz for preferences, t for selectivity)."
     layers = [layers] if isinstance(layers, str) else list(layers)
     get_layers(model, layers)
@@ -349,8 +360,8 @@ def layer_maps(model, # any module taking (B, T) waveforms at 20 kHz
 # %% ../nbs/09_topography.ipynb #7d10ef7a
 def map_metrics(m, # (n_units,) map, NaN = no preference
                 shape=None, # sheet shape; default `sheet_shape(n_units)`
-                n_perm: int = 0,
-               ) -> dict:
+                n_perm: int = 0, # permutations for the Moran p-value (0: no permutation test, p = NaN)
+               ) -> dict: # moran (I), p (permutation p), smoothness, n_nan
     "Moran's I (rook; NaN units omitted), its permutation p, map smoothness (`smoothness`: NOT Eq. 4; NaN units dropped), NaN count."
     m = np.asarray(m, dtype=np.float64)
     if m.ndim == 2: shape, m = (m.shape if shape is None else shape), m.ravel()
@@ -363,9 +374,9 @@ def map_metrics(m, # (n_units,) map, NaN = no preference
     return dict(moran=mi.I, p=mi.p_sim, smoothness=S, n_nan=int((~ok).sum()))
 
 def topography_summary(maps: dict, # output of `layer_maps`
-                       n_perm: int = 0,
+                       n_perm: int = 0, # permutations for the Moran p-value (0: no permutation test, p = NaN)
                        shapes: dict | None = None, # {layer: (h, w)} explicit sheet shapes
-                      ):
+                      ) -> object: # pandas DataFrame; rows (layer, map) and ('mean', map); columns layer, map, moran, p, smoothness, n_nan
     "DataFrame: Moran's I, p, map smoothness (not Eq. 4) and NaN count per layer and map, plus the mean over layers ('mean' rows)."
     import pandas as pd
     if not maps or not any(maps.values()): raise ValueError('no maps to summarise (maps is empty)')
@@ -431,7 +442,9 @@ def plot_maps(maps: dict, # {row label: {map name: (n_units,) map}}; rows are e.
     return fig
 
 # %% ../nbs/09_topography.ipynb #f562d1da
-def fsaverage5_mesh(hemi: str = 'lh', surface: str = 'pial') -> tuple[np.ndarray, np.ndarray]:
+def fsaverage5_mesh(hemi: str = 'lh', # 'lh' or 'rh'
+                    surface: str = 'pial', # mesh of nilearn's fsaverage5 bundle, e.g. 'pial', 'infl', 'white'
+                   ) -> tuple[np.ndarray, np.ndarray]: # (coordinates (10242, 3), faces (20480, 3))
     "fsaverage5 `(coordinates (10242, 3), faces (20480, 3))` of one hemisphere from nilearn (bundled, offline)."
     from nilearn import datasets, surface as nsurf
     if hemi not in ('lh', 'rh'): raise ValueError(f"hemi must be 'lh' or 'rh', not {hemi!r}")
@@ -445,8 +458,9 @@ def brain_moran(hemi: str, # 'lh' or 'rh'
                 k: int, # NH2015 component, 5 = speech, 6 = music
                 mask: str = 'zero', # 'zero': non-significant → 0; 'none': raw map; 'significant': significant vertices only
                 threshold: float = SIG, # significance threshold on the map's −log10 p values
-                n_perm: int = 0, seed: int = 0,
-               ) -> Moran:
+                n_perm: int = 0, # permutations for the Moran p-value (0: no permutation test, p = NaN)
+                seed: int = 0, # permutation seed
+               ) -> Moran: # Moran's I over the kept vertices
     "Moran's I of an NH2015 group component map on the fsaverage5 mesh (auditory-mask vertices)."
     from topoaudio.fetch import component_map
     v = component_map(hemi, k, 'fsaverage5')

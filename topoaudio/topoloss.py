@@ -20,7 +20,7 @@ __all__ = ['sheet_shape', 'unit_features', 'blur_sheet', 'blur_matrices', 'blur_
 # %% ../nbs/01_topoloss.ipynb #8bec5f96
 def sheet_shape(n: int, # number of units (output channels / output features)
                 shape: tuple[int, int] | None = None, # explicit (h, w); must satisfy h·w == n
-               ) -> tuple[int, int]:
+               ) -> tuple[int, int]: # (h, w) with h·w == n
     "Sheet `(h, w)` for `n` units: `h` = largest divisor of `n` ≤ √n, `w = n // h` (row-major), unless `shape` is given."
     n = int(n)
     if n < 1: raise ValueError(f'a sheet needs at least one unit, got n={n}')
@@ -33,7 +33,7 @@ def sheet_shape(n: int, # number of units (output channels / output features)
 
 # %% ../nbs/01_topoloss.ipynb #0f76ac7d
 def unit_features(module: nn.Module | torch.Tensor, # a Linear / Conv1d/2d/3d layer, or its weight tensor (out, ...)
-                 ) -> torch.Tensor:
+                 ) -> torch.Tensor: # (n_units, d) a view of the weight, one row per output unit
     "Incoming weights of each output unit, `(n_units, d)`: conv `(C_out, C_in·k·k)`, linear `(out, in)`."
     if isinstance(module, torch.Tensor): w = module
     elif isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
@@ -58,7 +58,7 @@ def blur_sheet(sheet: torch.Tensor, # (h, w, d) unit features on the sheet
                factor: float = 3.0, # φ: down-sample by 1/φ, then up-sample back to (h, w)
                mode: str = 'bilinear', # interpolation mode (F.interpolate)
                antialias: bool = False, # antialias the down-sampling (bilinear/bicubic only)
-              ) -> torch.Tensor:
+              ) -> torch.Tensor: # (h, w, d) the blurred sheet
     "Low-pass a sheet by down/up-sampling; returns `(h, w, d)`."
     _check_blur(factor, mode, antialias)
     h, w, d = sheet.shape
@@ -78,9 +78,13 @@ def _axis(n_ax, other, axis, f):
     out = f(e[None].contiguous())[0]                            # (n_ax, h_out, w_out)
     return (out[:, :, 0] if axis == 0 else out[:, 0, :]).T.contiguous()
 
-def blur_matrices(h: int, w: int, # sheet shape
-                  factor: float = 3.0, mode: str = 'bilinear', antialias: bool = False,
-                  device=None) -> tuple[torch.Tensor, ...]:
+def blur_matrices(h: int, # sheet height (rows)
+                  w: int, # sheet width (columns)
+                  factor: float = 3.0, # φ: down-sample by 1/φ, then up-sample back
+                  mode: str = 'bilinear', # interpolation mode (F.interpolate)
+                  antialias: bool = False, # antialias the down-sampling (bilinear/bicubic only)
+                  device=None, # device of the returned matrices
+                 ) -> tuple[torch.Tensor, ...]: # (Dh (h', h), Dw (w', w), Uh (h, h'), Uw (w, w')) float32, cached per arguments
     "`(Dh, Dw, Uh, Uw)`, float32: down-sampling (h'×h, w'×w) and up-sampling (h×h', w×w') matrices of `blur_sheet`."
     _check_blur(factor, mode, antialias)
     if factor > min(h, w): raise ValueError(f'blur factor φ={factor} is larger than the {h}×{w} sheet (φ must be ≤ min(h, w))')
@@ -112,8 +116,10 @@ def _blur_cols_t(g, mats, h, w):
     return (Dh.T @ y.view(-1, w * k)).view(h * w, k)
 
 def blur_sheet_fast(sheet: torch.Tensor, # (h, w, d) unit features on the sheet
-                    factor: float = 3.0, mode: str = 'bilinear', antialias: bool = False,
-                   ) -> torch.Tensor:
+                    factor: float = 3.0, # φ: down-sample by 1/φ, then up-sample back
+                    mode: str = 'bilinear', # interpolation mode (F.interpolate)
+                    antialias: bool = False, # antialias the down-sampling (bilinear/bicubic only)
+                   ) -> torch.Tensor: # (h, w, d) the blurred sheet
     "`blur_sheet` as four small matrix products (same result, much faster for many features per unit)."
     h, w, d = sheet.shape
     mats = [m.to(sheet.dtype) for m in blur_matrices(h, w, factor, mode, antialias, sheet.device)]
@@ -144,8 +150,10 @@ class _SheetCos(torch.autograd.Function):
 
 def sheet_loss(features: torch.Tensor, # (n, d) unit features, row-major on the sheet
                shape: tuple[int, int] | None = None, # sheet (h, w); default `sheet_shape(n)`
-               factor: float = 3.0, mode: str = 'bilinear', antialias: bool = False,
-              ) -> torch.Tensor:
+               factor: float = 3.0, # φ: blur by down-sampling 1/φ and up-sampling back
+               mode: str = 'bilinear', # interpolation mode (F.interpolate)
+               antialias: bool = False, # antialias the down-sampling (bilinear/bicubic only)
+              ) -> torch.Tensor: # 0-dim float32 loss in [0, 2]
     "Per-layer TopoLoss `1 − mean cos(unit, blurred unit)` in float32 (a 0-dim tensor, differentiable)."
     n, d = features.shape
     h, w = sheet_shape(n, shape)
@@ -157,11 +165,11 @@ def sheet_loss(features: torch.Tensor, # (n, d) unit features, row-major on the 
 @dataclass
 class TauSchedule:
     "τ as a function of the training step; call it with the step (an int ≥ 0)."
-    kind: str = 'constant'
-    tau: float = 1.0
-    warmup_steps: int = 0
-    total_steps: int | None = None
-    tau_end: float = 0.0
+    kind: str = 'constant' # 'constant' | 'linear_warmup' | 'cosine'
+    tau: float = 1.0 # the (peak) τ
+    warmup_steps: int = 0 # steps of linear 0 → τ warm-up
+    total_steps: int | None = None # cosine: the step where τ reaches tau_end
+    tau_end: float = 0.0 # cosine: final τ
 
     def __post_init__(self):
         if self.kind not in ('constant', 'linear_warmup', 'cosine'):
@@ -185,7 +193,7 @@ def tau_schedule(kind: str = 'constant', # 'constant' | 'linear_warmup' | 'cosin
                  warmup_steps: int = 0, # steps of linear 0 → τ warm-up
                  total_steps: int | None = None, # cosine: the step where τ reaches tau_end
                  tau_end: float = 0.0, # cosine: final τ
-                ) -> TauSchedule:
+                ) -> TauSchedule: # callable(step) → τ
     "A τ schedule: callable(step) → τ."
     return TauSchedule(kind, tau, warmup_steps, total_steps, tau_end)
 
@@ -218,11 +226,11 @@ class TopoLoss:
         self.shapes, self.schedule = dict(shapes or {}), schedule
         self.step, self.last, self.tau_now, self._cache = 0, {}, None, None
 
-    def set_step(self, step: int):
+    def set_step(self, step: int): # training step (int ≥ 0)
         "Set the training step used by the τ schedule."
         self.step = int(step)
 
-    def current_tau(self) -> float:
+    def current_tau(self) -> float: # τ at the current step
         "τ at the current step."
         return float(self.schedule(self.step)) if self.schedule is not None else float(self.tau)
 
@@ -233,7 +241,8 @@ class TopoLoss:
 # %% ../nbs/01_topoloss.ipynb #5d2caa99
 @patch
 @torch.no_grad()
-def resolve(self: TopoLoss, model: nn.Module) -> list[str]:
+def resolve(self: TopoLoss, model: nn.Module, # the model the patterns are matched against
+           ) -> list[str]: # the selected layer names
     "Names of the layers the patterns select (wrapper prefixes stripped); ValueError for a pattern that matches nothing."
     mods = [(_WRAPPERS.sub('', n), m) for n, m in model.named_modules() if n]
     found, layer_w = {}, {}
@@ -284,7 +293,7 @@ def __call__(self: TopoLoss, model: nn.Module, # the model whose layers the patt
 def sheet_pc(module: nn.Module, # a Linear/Conv layer
              shape: tuple[int, int] | None = None, # sheet shape; default `sheet_shape(n_units)`
              k: int = 0, # which principal component (0 = first)
-            ) -> torch.Tensor:
+            ) -> torch.Tensor: # (h, w) projection of each unit on the k-th principal component
     "Projection of each unit's weights on the `k`-th principal component of all units, laid out on the sheet `(h, w)`."
     x = unit_features(module).detach().float()
     x = x - x.mean(0)

@@ -138,7 +138,7 @@ class TrainConfig:
         for ok, msg in checks:
             if not ok: raise ValueError(f'TrainConfig: {msg}')
 
-    def data_recipe(self) -> dict:
+    def data_recipe(self) -> dict: # data, n_words, n_speakers, clips_per_word, seed and the data_kwargs
         "The fields that define the training data."
         return {**dict(data=self.data, n_words=self.n_words, n_speakers=self.n_speakers, clips_per_word=self.clips_per_word,
                        seed=self.seed), **self.data_kwargs}
@@ -147,7 +147,7 @@ class TrainConfig:
 def task_losses(out: dict, # {head: logits (B, C)}
                 labels: dict, # {head: int64 (B,) class targets, or float32 (B, C) multi-hot}
                 ignore_null: bool = False, # mask class-0 targets out of the single-label losses
-               ) -> dict:
+               ) -> dict: # {head: 0-dim float32 loss}
     "One float32 loss per head present in both `out` and `labels`: CE for class targets, BCE for multi-hot."
     losses = {}
     for k, y in labels.items():
@@ -164,7 +164,9 @@ def task_losses(out: dict, # {head: logits (B, C)}
             losses[k] = (l * m).sum() / m.sum().clamp(min=1)
     return losses
 
-def task_accuracies(out: dict, labels: dict) -> dict:
+def task_accuracies(out: dict, # {head: logits (B, C)}
+                    labels: dict, # {head: int64 (B,) class targets, or float32 (B, C) multi-hot}
+                   ) -> dict: # {head: (n_correct, n_scored)} as floats
     "{head: (n_correct, n_scored)}; word/speaker: top-1 over non-null targets; multi-hot: top-1 is a true label."
     acc = {}
     for k, y in labels.items():
@@ -183,7 +185,12 @@ class RankBatches(torch.utils.data.Sampler):
     "Index batches of one process for one epoch, starting at global batch `start` (for resume)."
     def __init__(self, n: int, # dataset length
                  batch_size: int, # global batch size
-                 rank: int = 0, world: int = 1, seed: int = 0, epoch: int = 0, start: int = 0):
+                 rank: int = 0, # index of this process
+                 world: int = 1, # number of processes
+                 seed: int = 0, # shuffle seed (with the epoch)
+                 epoch: int = 0, # epoch: the permutation is seeded by (seed, epoch)
+                 start: int = 0, # first global batch to yield (resume mid-epoch)
+                ):
         if batch_size % world: raise ValueError(f'batch_size {batch_size} must be divisible by the number of processes {world}')
         if n < batch_size: raise ValueError(f'the training set ({n} samples) is smaller than one batch ({batch_size})')
         self.n, self.bs, self.rank, self.world, self.seed, self.epoch, self.start = n, batch_size, rank, world, seed, epoch, start
@@ -195,7 +202,10 @@ class RankBatches(torch.utils.data.Sampler):
             yield perm[b * self.bs + self.rank * m: b * self.bs + (self.rank + 1) * m]
 
 # %% ../nbs/04_trainer.ipynb #3268cfe8
-def lr_lambda(kind: str, warmup: int, total: int):
+def lr_lambda(kind: str, # 'cosine', 'linear' or 'constant' after the warm-up
+              warmup: int, # warm-up steps
+              total: int, # total steps (the decay ends here)
+             ) -> callable: # f(step) → lr multiplier in [0, 1]
     "Multiplier of the peak lr at step s (0-based): linear warm-up, then cosine/linear decay to 0 or constant."
     def f(s):
         if s < warmup: return (s + 1) / (warmup + 1)
@@ -205,7 +215,8 @@ def lr_lambda(kind: str, warmup: int, total: int):
 
 from .fetch import atomic_write, write_json, _finite_json   # the package's one atomic, strict-JSON writer (00a_fetch)
 
-def state_hash(model: torch.nn.Module) -> str:
+def state_hash(model: torch.nn.Module, # any module
+              ) -> str: # hex sha256 (64 characters)
     "sha256 of all parameters and buffers of `model` (names, dtypes, shapes and bytes, in name order)."
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
@@ -229,7 +240,7 @@ class RunLock:
         self.dir, self.fd, self.stale = Path(run_dir), None, None
         self.path = self.dir/'.lock'
 
-    def acquire(self):
+    def acquire(self) -> RunLock: # self, holding the lock
         "Take the lock, or raise RunInUse naming the live holder; a lock left by a dead process is taken over (and reported)."
         import fcntl
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -274,7 +285,8 @@ def clean_run_dir(run_dir, # a run folder (missing: nothing to do)
     return gone
 
 # %% ../nbs/04_trainer.ipynb #adba3bda
-def build_data(cfg: TrainConfig):
+def build_data(cfg: TrainConfig, # the run configuration
+              ) -> tuple: # (train_ds, test_ds, n_classes {head: classes})
     "(train_ds, test_ds, n_classes) for `cfg`'s data recipe, through `topoaudio.data.make_datasets`."
     from topoaudio import data as D
     kw = dict(cfg.data_kwargs)
@@ -287,7 +299,10 @@ def build_data(cfg: TrainConfig):
                          "(and optionally background.csv) described in topoaudio.data")
     return D.make_datasets(d/'speech.csv', d/'background.csv' if (d/'background.csv').exists() else None, seed=cfg.seed, **kw)
 
-def build_model(cfg: TrainConfig, n_classes: dict, create=None):
+def build_model(cfg: TrainConfig, # the run configuration (arch, seed, model_kwargs)
+                n_classes: dict, # {head: number of classes}
+                create=None, # model factory `create(arch, n_classes=, seed=, **kw)`; default `backbones.create_model`
+               ) -> torch.nn.Module: # the freshly initialised model
     "The backbone `cfg.arch` with heads `n_classes`, initialised from `cfg.seed` (`create` defaults to `create_model`)."
     if create is None: from topoaudio.backbones import create_model as create
     return create(cfg.arch, n_classes=dict(n_classes), seed=cfg.seed, **cfg.model_kwargs)
@@ -312,7 +327,7 @@ def _plain(v): return v.item() if isinstance(v, np.generic) else tuple(v) if isi
 
 def manifest_sha256(df, # validated manifest rows (read_manifest): path + labels/segment columns
                     full: bool = True, # hash whole files (else size + first/last MiB)
-                   ) -> str:
+                   ) -> str: # hex sha256 (64 characters)
     "sha256 of a manifest's labels, segments and audio *content* (not its paths: a moved corpus is the same corpus)."
     cols = [c for c in _ID_COLS if c in df]; h = hashlib.sha256(repr(cols).encode())
     for r in df[cols + ['path']].itertuples(index=False):
@@ -330,9 +345,11 @@ def _items_sha256(ds, n=2) -> str:
     return h.hexdigest()
 
 # %% ../nbs/04_trainer.ipynb #da39f2f3
-def data_identity(train_ds, test_ds=None, n_classes=None, # the run's datasets and head sizes
+def data_identity(train_ds, # the training dataset
+                  test_ds=None, # the held-out dataset, or None
+                  n_classes=None, # {head: number of classes}
                   max_bytes: int = 2 << 30, # above this much audio, hash each file's size + first/last MiB only
-                 ) -> dict:
+                 ) -> dict: # n_classes, corpus (default corpus recipe), content hash mode, speech clips, backgrounds, train, test (per-split counts and hashes)
     "What the run's data is (counts, class names, sampling, content hashes), stored in checkpoints to refuse a resume on other data."
     ident = dict(n_classes={k: int(v) for k, v in dict(n_classes or {}).items()})
     rec = getattr(train_ds, 'recipe', None) or {}
@@ -383,7 +400,8 @@ def _ckpt_path(path) -> Path:
     p = Path(path)
     return p/CKPT_NAME if p.is_dir() else p
 
-def load_checkpoint(path) -> dict:
+def load_checkpoint(path, # checkpoint file or run directory
+                   ) -> dict: # the checkpoint: format, config, model_config, model (state_dict), step, …
     "The checkpoint dict at `path` (a checkpoint file or a run directory); a truncated or foreign file is refused, naming it."
     p = _ckpt_path(path)
     if not p.exists(): raise FileNotFoundError(f'no checkpoint at {p}')
@@ -396,8 +414,9 @@ def load_checkpoint(path) -> dict:
     return ck
 
 def load_model(path, # checkpoint file or run directory
-               device='cpu', create=None, # `create(**model_config)` rebuilds the model; default `create_model`
-              ) -> torch.nn.Module:
+               device='cpu', # device to move the model to
+               create=None, # `create(**model_config)` rebuilds the model; default `create_model`
+              ) -> torch.nn.Module: # the model in eval mode, with `train_config` and `train_step` attached
     "The trained model of a checkpoint, rebuilt from its stored config, in eval mode (`model.train_config` attached)."
     ck = load_checkpoint(path)
     if create is None: from topoaudio.backbones import create_model as create
@@ -770,7 +789,8 @@ def _parser() -> argparse.ArgumentParser:
         else: p.add_argument(f'--{f.name}', type=type(d), default=d, help=h)
     return p
 
-def cli(argv=None):
+def cli(argv=None, # command-line arguments; default sys.argv[1:]
+       ):
     "Entry point of `topoaudio-train`: exit 2 for bad options, 1 when the run is refused or diverges."
     p = _parser(); args = p.parse_args(argv)
     try: cfg = TrainConfig(**vars(args)); _check_arch(cfg)
