@@ -6,12 +6,6 @@ from fastcore.script import Param
 import topoaudio
 
 # The plotting helpers are documented on another branch (issue 15, figures part); until it is merged these may lack docments.
-PLOT_PENDING = {'battery.plot_report_maps', 'battery.plot_report_gradients', 'battery.plot_report_moran', 'battery.plot_report_match',
-                'decomposition.plot_category_profile', 'gradients.plot_gradients', 'hrf.plot_delta_r', 'rsa.plot_rdm',
-                'rsa.plot_flat_maps', 'subspace.plot_dstrfs', 'subspace.plot_sheet_curves', 'sweep.plot_table2',
-                'sweep.plot_sweep_maps', 'sweep.plot_component_match', 'sweep.plot_angles', 'sweep.plot_voxel_encoding',
-                'topography.plot_maps', 'topography.plot_brain_maps', 'trainer.plot_curves',
-                'battery.Report.figures'}   # (draws the plot_report_* figures: left to the figures branch too)
 
 def public():
     "(module name, name, object) for every name in every module's `__all__`."
@@ -104,17 +98,10 @@ def test_checker_finds_undocumented_parameters_and_returns():
     from topoaudio.topoloss import sheet_shape
     assert undocumented(sheet_shape) == [] and returns_value(sheet_shape)
 
-@pytest.mark.parametrize('name', [k for k, _ in ITEMS if k not in PLOT_PENDING])
+@pytest.mark.parametrize('name', [k for k, _ in ITEMS])
 def test_docments(name):
     assert not MISSING[name], f'{name}: no docment for {MISSING[name]}'
 
-@pytest.mark.parametrize('name', sorted(PLOT_PENDING))
-def test_plot_docments(name):
-    if MISSING.get(name): pytest.xfail(f'documented on the figures branch (issue 15): {name} lacks {MISSING[name]}')
-
-def test_plot_pending_list_is_current():
-    "PLOT_PENDING excuses plot functions only."
-    assert all(n.split('.')[-1].startswith('plot_') or n.endswith('.figures') for n in PLOT_PENDING)
 
 def test_annotations_resolve():
     "show_doc evaluates annotations (`signature(eval_str=True)`): every public annotation must name something the module defines."

@@ -581,8 +581,11 @@ def plot_report_maps(report: Report, # a battery report with an ok `fig34.maps` 
                      title: str | None = None, # figure title
                      path=None, # save the figure here (PNG)
                      dpi: int = 80, # of the saved PNG
-                     axes=None, vmin=None, vmax=None, cmap=None, # as in `topography.plot_maps` (colour range shared per column)
-                    ): # the matplotlib figure
+                     axes=None, # as in `topography.plot_maps` (colour range shared per column)
+                     vmin=None, # as in `topography.plot_maps` (colour range shared per column)
+                     vmax=None, # as in `topography.plot_maps` (colour range shared per column)
+                     cmap=None, # as in `topography.plot_maps` (colour range shared per column)
+                    ) -> object: # the matplotlib Figure
     "Figs. 3–4: the maps at the paper's layers, one row per (subject, layer) (`topography.plot_maps`)."
     maps = {}
     for c in controls:
@@ -597,8 +600,11 @@ def plot_report_gradients(report: Report, # a battery report with an ok `fig34.m
                           title: str | None = None, # figure title
                           path=None, # save the figure here (PNG)
                           dpi: int = 80, # of the saved PNG
-                          axes=None, vmin=None, vmax=None, cmap=None, # as in `gradients.plot_gradients`
-                         ): # the matplotlib figure
+                          axes=None, # as in `gradients.plot_gradients`
+                          vmin=None, # as in `gradients.plot_gradients`
+                          vmax=None, # as in `gradients.plot_gradients`
+                          cmap=None, # as in `gradients.plot_gradients`
+                         ) -> object: # the matplotlib Figure
     "Fig. 6: tonotopy and AM maps of the early and late layers with their planar gradients (`gradients.plot_gradients`)."
     sc = report.get('fig34.maps')
     maps = {L: {k: v for k, v in m.items() if k in ('tonotopy', 'am')} for L, m in _sheet_maps(sc).items()}
@@ -609,10 +615,11 @@ def plot_report_gradients(report: Report, # a battery report with an ok `fig34.m
 def plot_report_moran(report: Report, # a battery report with table2.moran scores
                       ax=None, # axes to draw into (default: a new figure)
                       title: str | None = "Moran's I per layer (Table 2)", # axes title
-                      vmin=-0.2, vmax=1.0, # y limits
+                      vmin=-0.2, # y limits
+                      vmax=1.0, # y limits
                       path=None, # save the figure here (PNG)
                       dpi: int = 80, # of the saved PNG
-                     ): # the matplotlib figure (lines: map kinds, categorical colours; line style: model or control)
+                     ) -> object: # the matplotlib Figure (lines: map kinds, categorical colours; line style: model or control)
     "Moran's I of each map kind per topographic layer, model (lines) and controls (dotted)."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(6, 3)) if ax is None else (ax.figure, ax))
@@ -639,8 +646,9 @@ def plot_report_match(report: Report, # a battery report with fig5.match scores
                       title: str | None = 'Fig. 5: component match per stage', # axes title
                       path=None, # save the figure here (PNG)
                       dpi: int = 80, # of the saved PNG
-                      vmin=None, vmax=None, # y limits (default: matplotlib's)
-                     ): # the matplotlib figure
+                      vmin=None, # y limits (default: matplotlib's)
+                      vmax=None, # y limits (default: matplotlib's)
+                     ) -> object: # the matplotlib Figure
     "Correlation of the best-matching model component with the brain's speech and music components, per stage."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(5, 3)) if ax is None else (ax.figure, ax))
@@ -661,7 +669,8 @@ def plot_report_match(report: Report, # a battery report with fig5.match scores
 
 @patch
 def figures(self: Report, path=None, # directory to save `<name>.png` into (None: not saved)
-            dpi: int = 80) -> dict:
+            dpi: int = 80, # of the saved PNGs
+           ) -> dict: # {name: matplotlib Figure}
     "All figures the report's scores allow: `{name: Figure}`."
     fns = dict(fig34_maps=lambda p: plot_report_maps(self, path=p, dpi=dpi), fig6_gradients=lambda p: plot_report_gradients(self, path=p, dpi=dpi),
                table2_moran_layers=lambda p: plot_report_moran(self, path=p, dpi=dpi), fig5_match=lambda p: plot_report_match(self, path=p, dpi=dpi))

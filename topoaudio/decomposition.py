@@ -333,10 +333,11 @@ def plot_category_profile(profile: np.ndarray, # (165,) component response profi
                           categories, # (165,) category of each sound (fetch.natsound_table().category)
                           ax=None, # axes to draw into (default: a new figure)
                           title: str | None = None, # axes title
-                          vmin=None, vmax=None, # y limits (default: matplotlib's)
+                          vmin=None, # y limits (default: matplotlib's)
+                          vmax=None, # y limits (default: matplotlib's)
                           path=None, # save the figure here (PNG)
                           dpi: int = 80, # of the saved PNG
-                         ): # the matplotlib figure
+                         ) -> object: # the matplotlib Figure
     "Bar plot of a response profile's category means with the individual sounds as dots."
     import matplotlib.pyplot as plt
     from topoaudio.fetch import NATSOUND_CATEGORIES

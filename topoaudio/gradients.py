@@ -116,12 +116,16 @@ def layer_gradients(maps: dict, # {layer: {'tonotopy': map, 'am': map, ...}} fro
 # %% ../nbs/10_gradients.ipynb #60db9de0
 def plot_gradients(maps: dict, # {row label: {'tonotopy': map, 'am': map}}
                    shape=None, # (h, w) sheet shape (default: square)
-                   min_r2: float = 0.1, alpha: float = 0.05, # a map is flat (no arrow) below this plane-fit R² or above this p
+                   min_r2: float = 0.1, # a map is flat (no arrow) below this plane-fit R²
+                   alpha: float = 0.05, # ... or above this plane-fit p
                    path=None, # save the figure here (PNG)
                    dpi: int = 80, # of the saved PNG
-                   axes=None, title: str | None = None, # (rows, 2) axes to draw into; figure title
-                   vmin=None, vmax=None, cmap=None, # colour limits and maps, as in `topography.plot_maps` (shared per column)
-                  ): # the matplotlib figure
+                   axes=None, # (rows, 2) axes to draw into (default: a new figure)
+                   title: str | None = None, # figure title
+                   vmin=None, # colour limits and maps, as in `topography.plot_maps` (shared per column)
+                   vmax=None, # colour limits and maps, as in `topography.plot_maps` (shared per column)
+                   cmap=None, # colour limits and maps, as in `topography.plot_maps` (shared per column)
+                  ) -> object: # the matplotlib Figure
     "`topography.plot_maps` of the tonotopy and AM maps, with each non-flat map's planar gradient drawn as an arrow."
     from topoaudio.topography import plot_maps
     fig = plot_maps({k: {m: v[m] for m in ('tonotopy', 'am')} for k, v in maps.items()}, shape,

@@ -312,11 +312,12 @@ def plot_delta_r(curves: dict, # {model name: delta_r(...) result}
                  baseline: float | None = None, # median R of the baseline (e.g. the mel spectrogram), drawn as R − baseline
                  ax=None, # one axes, or two with a baseline (default: a new figure)
                  title: str | None = None, # figure title
-                 vmin=None, vmax=None, # y limits of every panel (default: matplotlib's)
+                 vmin=None, # y limits of every panel (default: matplotlib's)
+                 vmax=None, # y limits of every panel (default: matplotlib's)
                  cmap: str | None = None, # colour map for the models' lines (default: matplotlib's cycle; models are not ordered)
                  path=None, # save the figure here (PNG)
                  dpi: int = 100, # of the saved PNG
-                ): # the matplotlib figure
+                ) -> object: # the matplotlib Figure
     "ΔR_L curves (median over voxels) per model and, with a baseline, R(stages 0..L) − R(baseline); returns the figure."
     import matplotlib.pyplot as plt
     n = 1 if baseline is None else 2

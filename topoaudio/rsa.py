@@ -278,12 +278,13 @@ def plot_rdm(d, # (m,) condensed RDM
              ax=None, # axes to draw into (default: a new figure)
              title: str | None = None, # axes title
              cmap: str = 'viridis', # a sequential colour map (dissimilarities are ≥ 0)
-             vmin=None, vmax=None, # colour limits; pass the same to RDMs shown side by side
+             vmin=None, # colour limits; pass the same to RDMs shown side by side
+             vmax=None, # colour limits; pass the same to RDMs shown side by side
              order=None, # (n,) condition order for display (e.g. sounds sorted by category)
              colorbar: bool = True, # draw a colour bar
              path=None, # save the figure here (PNG)
              dpi: int = 100, # of the saved PNG
-            ): # the matplotlib figure
+            ) -> object: # the matplotlib Figure
     "Show a condensed RDM as an n × n matrix; returns the figure."
     import matplotlib.pyplot as plt
     from scipy.spatial.distance import squareform
@@ -303,12 +304,13 @@ def plot_flat_maps(values, # (V,) one value per voxel (NaN: not shown)
                    meta, # voxel table with subj_idx, hemi, x_flat_mm, y_flat_mm (rows aligned with values)
                    title: str | None = None, # figure title
                    cmap='viridis', # colour map
-                   vmin=None, vmax=None, # colour limits shared by every panel (default: the values' range)
+                   vmin=None, # colour limits shared by every panel (default: the values' range)
+                   vmax=None, # colour limits shared by every panel (default: the values' range)
                    labels=None, # tick labels of a categorical map (e.g. stage names; values are their indices)
                    path=None, # save the figure here (PNG)
                    dpi: int = 90, # of the saved PNG
                    axes=None, # (subjects, hemispheres) array of axes to draw into (default: a new figure)
-                  ): # the matplotlib figure
+                  ) -> object: # the matplotlib Figure
     "Per-voxel values on the 2-mm flat grid, one panel per subject (rows) and hemisphere (columns); returns the figure."
     import matplotlib.pyplot as plt
     v = np.asarray(values, dtype=np.float64)

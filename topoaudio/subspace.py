@@ -591,11 +591,12 @@ def plot_dstrfs(d: np.ndarray, # (n, F, L) dSTRFs or PCs to show side by side
                 titles=None, # n panel titles
                 ax=None, # a sequence of n axes (default: a new row of panels); named `ax` like the other row plots of this module
                 title: str | None = None, # figure title
-                vmin=None, vmax=None, # colour limits (default ± each panel's max |value|)
+                vmin=None, # colour limits (default ± each panel's max |value|)
+                vmax=None, # colour limits (default ± each panel's max |value|)
                 cmap: str = 'RdBu_r', # a diverging colour map (dSTRFs are signed)
                 path=None, # save the figure here
                 dpi: int = 72, # of the saved PNG
-               ): # the matplotlib figure
+               ) -> object: # the matplotlib Figure
     "Spectrotemporal panels (frequency up, lag → right), symmetric colour scale by default."
     import matplotlib.pyplot as plt
     d = np.asarray(d)
@@ -616,11 +617,12 @@ def plot_dstrfs(d: np.ndarray, # (n, F, L) dSTRFs or PCs to show side by side
 def plot_sheet_curves(curves: dict, # {label: `similarity_vs_distance` result}
                       ax=None, # axes to draw into (default: a new figure)
                       title: str | None = None, # axes title
-                      vmin=None, vmax=None, # y limits
+                      vmin=None, # y limits
+                      vmax=None, # y limits
                       cmap: str = 'viridis', # sequential colour map of the curves, in the order given (e.g. ascending τ)
                       path=None, # save the figure here (PNG)
                       dpi: int = 90, # of the saved PNG
-                     ): # the matplotlib figure
+                     ) -> object: # the matplotlib Figure
     "Subspace similarity against sheet distance, one line per condition; dotted: the 5th-percentile slope of shuffled sheets."
     import matplotlib.pyplot as plt
     if ax is None: fig, ax = plt.subplots(figsize=(3.6, 2.8))

@@ -573,10 +573,11 @@ def plot_table2(recs, # sweep records (`collect`)
                 arch=None, # only this architecture (default: all)
                 ax=None, # axes to draw into (default: a new figure)
                 title="Table 2: Moran's I (relevant layers) vs τ", # axes title
-                vmin=-0.2, vmax=1.0, # y limits
+                vmin=-0.2, # y limits
+                vmax=1.0, # y limits
                 path=None, # save the figure here (PNG)
                 dpi=80, # of the saved PNG
-               ): # the matplotlib figure (τ is the x axis; the colours are the four map kinds)
+               ) -> object: # the matplotlib Figure (τ is the x axis; the colours are the four map kinds)
     "Moran's I of the four maps (mean over the paper's relevant layers) against τ; crosses: the paper's ResNet-50."
     import matplotlib.pyplot as plt
     from topoaudio.battery import PAPER_T2
@@ -597,9 +598,12 @@ def plot_sweep_maps(recs, # sweep records
                     taus=None, # the τ values to show (default: the baseline and the largest τ)
                     path=None, # save the figure here (PNG)
                     dpi=80, # of the saved PNG
-                    axes=None, title=None, # (rows, columns) axes to draw into; figure title
-                    vmin=None, vmax=None, cmap=None, # as in `topography.plot_maps`: by default one colour range per map column, shared by every τ row
-                   ): # the matplotlib figure
+                    axes=None, # (rows, columns) axes to draw into; figure title
+                    title=None, # (rows, columns) axes to draw into; figure title
+                    vmin=None, # as in `topography.plot_maps`: by default one colour range per map column, shared by every τ row
+                    vmax=None, # as in `topography.plot_maps`: by default one colour range per map column, shared by every τ row
+                    cmap=None, # as in `topography.plot_maps`: by default one colour range per map column, shared by every τ row
+                   ) -> object: # the matplotlib Figure
     "Figs. 3–4: the maps at the paper's layers (tonotopy/AM early, speech/music late), baseline vs the largest τ."
     from topoaudio.battery import _sheet_maps
     from topoaudio.topography import plot_maps, MAP_STYLE
@@ -620,9 +624,10 @@ def plot_component_match(recs, # sweep records
                          dpi=80, # of the saved PNG
                          axes=None, # two axes (speech, music) to draw into (default: a new figure)
                          title: str | None = None, # figure title
-                         vmin=None, vmax=None, # y limits of both panels
+                         vmin=None, # y limits of both panels
+                         vmax=None, # y limits of both panels
                          cmap: str = 'viridis', # sequential colour map keyed on τ (`topography.tau_colors`)
-                        ): # the matplotlib figure
+                        ) -> object: # the matplotlib Figure
     "Fig. 5: correlation of the best-matching model ICA component with the brain's speech and music components, per stage."
     import matplotlib.pyplot as plt
     from topoaudio.topography import tau_colors
@@ -651,8 +656,9 @@ def plot_angles(recs, # sweep records
                 title=None, # axes title (default: says how many flat maps were omitted)
                 path=None, # save the figure here (PNG)
                 dpi=80, # of the saved PNG
-                vmin=-5, vmax=95, # y limits (degrees)
-               ): # the matplotlib figure (τ is the x axis; the colours are early vs late layers)
+                vmin=-5, # y limits (degrees)
+                vmax=95, # y limits (degrees)
+               ) -> object: # the matplotlib Figure (τ is the x axis; the colours are early vs late layers)
     "Fig. 6: tonotopy–AM gradient angle of the early and late layers against τ (flat maps omitted and counted)."
     import matplotlib.pyplot as plt
     fig, ax = (plt.subplots(figsize=(4, 3)) if ax is None else (ax.figure, ax))
@@ -677,9 +683,10 @@ def plot_voxel_encoding(recs, # sweep records
                         dpi=80, # of the saved PNG
                         ax=None, # axes to draw into (default: a new figure)
                         title: str | None = None, # axes title (default: names the paper's figure)
-                        vmin=None, vmax=None, # y limits
+                        vmin=None, # y limits
+                        vmax=None, # y limits
                         cmap: str = 'viridis', # sequential colour map keyed on τ (`topography.tau_colors`)
-                       ): # the matplotlib figure
+                       ) -> object: # the matplotlib Figure
     "Fig. 2B/2C: voxelwise noise-corrected r² per stage (all voxels), one line per run; needs the voxel archive."
     import matplotlib.pyplot as plt
     from topoaudio.topography import tau_colors

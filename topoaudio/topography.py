@@ -391,7 +391,8 @@ MAP_STYLE = dict(tonotopy=('viridis', 'log₂ best frequency'), am=('magma', 'lo
 
 def tau_colors(taus, # τ values, in any order (e.g. one per run)
                cmap: str = 'viridis', # a *sequential* colour map
-               lo: float = 0.0, hi: float = 0.85, # the part of the map used (viridis' top is pale on white)
+               lo: float = 0.0, # the part of the map used: from here …
+               hi: float = 0.85, # … to here (viridis' top is pale on white)
               ) -> list: # one RGBA tuple per τ, in the order given; a larger τ sits further along the map
     "Colours for the ordered τ: rank positions on a sequential colour map (τ = 0, 5, 25, 50, 100 evenly spaced)."
     import matplotlib.pyplot as plt
@@ -415,9 +416,10 @@ def plot_maps(maps: dict, # {row label: {map name: (n_units,) map}}; rows are e.
               dpi: int = 80, # of the saved PNG
               axes=None, # (rows, columns) array of axes to draw into (default: a new figure)
               title: str | None = None, # figure title
-              vmin=None, vmax=None, # colour limits: a number for every column or {map name: limit}; default one range per column shared by all rows
+              vmin=None, # colour limits: a number for every column or {map name: limit}; default one range per column shared by all rows
+              vmax=None, # colour limits: a number for every column or {map name: limit}; default one range per column shared by all rows
               cmap=None, # colour map: a name for every column or {map name: cmap}; default `MAP_STYLE`
-             ): # the matplotlib figure
+             ) -> object: # the matplotlib Figure
     "Grid of sheet maps, one row per model/layer/τ, one column per map; each column shares one colour range across rows."
     import matplotlib.pyplot as plt
     rows, cols = list(maps), [k for k in MAP_STYLE if any(k in maps[r] for r in maps)]
@@ -483,7 +485,7 @@ def plot_brain_maps(ks=(5, 6), # NH2015 components to show (5 = speech, 6 = musi
                     path=None, # save the figure here (PNG)
                     dpi: int = 80, # of the saved PNG
                     axes=None, # (len(ks), 2) array of 3-D axes to draw into (default: a new figure)
-                   ): # the matplotlib figure (the lower colour limit is `threshold`: nilearn's stat maps take no vmin)
+                   ) -> object: # the matplotlib Figure (the lower colour limit is `threshold`: nilearn's stat maps take no vmin)
     "NH2015 component maps on the inflated fsaverage5 surfaces (nilearn), non-significant vertices left uncoloured."
     import matplotlib.pyplot as plt
     from nilearn import datasets, plotting

@@ -736,9 +736,10 @@ def plot_curves(run_dir, # a run directory with metrics.jsonl
                 path=None, # save the figure here (None: only return it); a saved figure is closed in pyplot (training loops)
                 axes=None, # three axes to draw into (losses, TopoLoss, accuracy; default: a new figure)
                 title: str | None = None, # figure title
-                vmin: float = 0.0, vmax: float = 1.0, # y limits of the accuracy panel
+                vmin: float = 0.0, # y limits of the accuracy panel
+                vmax: float = 1.0, # y limits of the accuracy panel
                 dpi: int = 80, # of the saved PNG
-               ): # the matplotlib figure
+               ) -> object: # the matplotlib Figure
     "Figure of losses, unscaled TopoLoss and accuracies over steps, from `run_dir/metrics.jsonl`."
     import matplotlib; import matplotlib.pyplot as plt
     recs = _read_metrics(Path(run_dir)/'metrics.jsonl')
