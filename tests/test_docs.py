@@ -53,3 +53,18 @@ def test_fig_alt_and_caption_reach_the_html():
     html = docs['_add_alt'](HTMLExporter(template_name='lab').from_notebook_node(nb)[0], docs['_figure_texts'](nb))
     assert re.search(r'<img alt="An empty square\." [^>]*src="data:image/png', html) and 'A caption.</p>' in html
     assert '#|' not in cell.source
+
+def test_run_notebooks_tidies_progress_bars():
+    "Saved outputs hold a progress bar's final state, once, and not tqdm's missing-ipywidgets note."
+    import nbformat
+    tidy = runpy.run_path(str(ROOT/'tools'/'run_notebooks'))['tidy']
+    warn = ("/x/tqdm/auto.py:21: TqdmWarning: IProgress not found. Please update jupyter and ipywidgets.\n"
+            "  from .autonotebook import tqdm as notebook_tqdm\n")
+    outs = [nbformat.v4.new_output('stream', name='stderr', text=warn),
+            nbformat.v4.new_output('stream', name='stderr', text='\r  0%|   | 0/3'),
+            nbformat.v4.new_output('stream', name='stderr', text='\r 67%|## | 2/3'),
+            nbformat.v4.new_output('stream', name='stderr', text='\r100%|###| 3/3\n'),
+            nbformat.v4.new_output('stream', name='stdout', text='done\n')]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x', outputs=outs)])
+    got = tidy(nb).cells[0].outputs
+    assert [(o.name, o.text) for o in got] == [('stderr', '100%|###| 3/3\n'), ('stdout', 'done\n')]
