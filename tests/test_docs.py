@@ -1,12 +1,19 @@
 "The offline docs site (tools/docs): every page renders, and every figure it shows is there."
 import json, re, runpy
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 docs = runpy.run_path(str(ROOT/'tools'/'docs'))
 
-def test_every_page_renders_with_its_figures(tmp_path):
-    pages = docs['render'](tmp_path)
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "The site rendered once for the tests that read it: (folder, pages)."
+    out = tmp_path_factory.mktemp('site')
+    return out, docs['render'](out)
+
+def test_every_page_renders_with_its_figures(site):
+    tmp_path, pages = site
     names = [p.stem for p in docs['pages']()]
     assert [p.stem for p in pages] == names and 'index' in names
     for page in pages:
@@ -35,8 +42,8 @@ def test_every_image_cell_has_alt_text():
            if not (docs['directive'](''.join(c['source']), 'fig-alt') and docs['directive'](''.join(c['source']), 'fig-cap'))]
     assert not bad, 'image outputs without #| fig-alt / #| fig-cap: ' + ', '.join(bad)
 
-def test_every_rendered_image_has_alt_text(tmp_path):
-    for page in docs['render'](tmp_path):
+def test_every_rendered_image_has_alt_text(site):
+    for page in site[1]:
         for tag in re.findall(r'<img\b[^>]*>', page.read_text()):
             alt = re.search(r'\balt="([^"]*)"', tag)
             assert alt and alt[1].strip() and alt[1] != docs['NO_ALT'], f'{page.name}: an image without alt text: {tag[:120]}'
