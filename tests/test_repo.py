@@ -58,10 +58,6 @@ def test_every_notebook_shows_its_outputs_without_errors():
     bad = {p.name: problems(p) for p in sorted((ROOT/'nbs').glob('*.ipynb')) if problems(p)}
     assert not bad, f're-run with `python tools/run_notebooks <notebook>`: {bad}'
 
-def test_notebooks_stay_small():
-    big = {p.name: p.stat().st_size for p in (ROOT/'nbs').glob('*.ipynb') if p.stat().st_size > 2_000_000}
-    assert not big, f'notebooks over 2 MB: {big}'
-
 def test_long_exported_cells_state_why():
     "One idea per exported cell: a cell over 40 lines must follow a markdown cell that says why it is that long."
     unexplained = []
